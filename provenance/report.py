@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,19 +65,30 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def load_report(store: Store, scan_id: str | None = None) -> ScanReport:
-    """The report of a scan by id, or of the latest complete scan."""
+def load_report(store: Store, scan_id: str | None = None, *, preview: int | None = None) -> ScanReport:
+    """The report of a scan by id, or of the latest complete scan.
+
+    With `preview`, only the first `preview` records that are not cleared and the first
+    `preview` findings are loaded (the summary stays complete): enough for a terminal or a
+    Markdown page, and memory stays flat however large the corpus.
+    """
     scan = store.scan(scan_id)
     files = [
         {"path": f.path, "sha256": f.sha256, "format": f.format, "records": f.records}
         for f in store.files(scan.scan_id)
     ]
+    if preview is None:
+        records = list(store.records(scan.scan_id))
+        findings = list(store.findings(scan.scan_id))
+    else:
+        records = list(islice(store.records(scan.scan_id, not_cleared=True), preview))
+        findings = list(islice(store.findings(scan.scan_id, not_allowed=True), preview))
     return ScanReport(
         scan=scan,
         files=files,
         summary=store.summary(scan.scan_id),
-        records=list(store.records(scan.scan_id)),
-        findings=list(store.findings(scan.scan_id)),
+        records=records,
+        findings=findings,
     )
 
 

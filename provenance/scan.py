@@ -20,6 +20,7 @@ from provenance.sources.base import open_dataset
 from provenance.store import Store
 
 ProgressHook = Callable[[int, int, int], None]  # (records done, files done, files in all)
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class ScanOptions:
     # per-detector constructor options, on top of the policy's `options:`
     detector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     usage: dict[str, Any] | None = None
+    engine: str = "local"  # "local" (process pool) or "ray"
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a local Ray instance
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ def run_scan(
         raise InputError(
             f"unknown detector: {', '.join(unknown)} (choose from {', '.join(sorted(BUILTIN))})"
         )
+    if options.engine not in ENGINES:
+        raise InputError(f"unknown engine: {options.engine} (choose from {', '.join(ENGINES)})")
+    if options.engine == "ray":
+        from provenance.engines import ray as ray_engine
+
+        ray_engine.connect(options.ray_address, options.workers)  # fail fast, before hashing
     dataset = open_dataset(source, text_field=options.text_field, allow_network=options.allow_network)
     files = dataset.files()
     context = ScanContext(dataset=dataset, store=store, project_file=options.project_file)
@@ -88,22 +97,29 @@ def run_scan(
         files=files,
         fingerprint=dataset_fingerprint(files),
     )
-    workers = options.workers or default_workers()
+    workers = options.workers or _auto_workers(files)
     try:
-        records_done = files_done = 0
-        record_batches = batches(dataset.records(), frozenset(done))
-        for result in run_local(specs, record_batches, workers=workers, local_detectors=driver):
-            findings = _apply(policy, result.findings)
-            store.add_results(scan_id, result.records, findings, result.completed)
-            for detector in driver:
-                if detector.name in result.sketches:
-                    detector.absorb(result.sketches[detector.name])
-            records_done += len(result.records)
-            files_done += len(result.completed)
+        if options.engine == "ray":
+            ray_engine.run_ray(
+                dataset, specs, driver, store=store, scan_id=scan_id, policy=policy,
+                done=frozenset(done), workers=options.workers, progress=progress,
+                total_files=len(files),
+            )  # fmt: skip
+        else:
+            records_done = files_done = 0
+            record_batches = batches(dataset.records(), frozenset(done))
+            for result in run_local(specs, record_batches, workers=workers, local_detectors=driver):
+                findings = _apply(policy, result.findings)
+                store.add_results(scan_id, result.records, findings, result.completed)
+                for detector in driver:
+                    if detector.name in result.sketches:
+                        detector.absorb(result.sketches[detector.name])
+                records_done += len(result.records)
+                files_done += len(result.completed)
+                if progress:
+                    progress(records_done, files_done, len(files))
             if progress:
-                progress(records_done, files_done, len(files))
-        if progress:
-            progress(records_done, len(files), len(files))
+                progress(records_done, len(files), len(files))
         corpus_findings = [f for d in driver for f in d.finish()]
         store.add_findings(scan_id, _apply(policy, corpus_findings))
         store.finish_scan(scan_id, _dataset_licenses(specs))
@@ -111,6 +127,14 @@ def run_scan(
         store.mark_incomplete(scan_id)
         raise
     return ScanOutcome(scan_id, store.summary(scan_id), resumed_files=len(done))
+
+
+# Below this much data, starting worker processes (each loading its models) costs more than it saves.
+SMALL_DATASET_BYTES = 2_000_000
+
+
+def _auto_workers(files: Sequence[DataFile]) -> int:
+    return 1 if sum(f.size for f in files) < SMALL_DATASET_BYTES else default_workers()
 
 
 def dataset_fingerprint(files: Sequence[DataFile]) -> str:

@@ -76,6 +76,44 @@ CREATE TABLE IF NOT EXISTS findings (
     preview VARCHAR NOT NULL,
     detail JSON NOT NULL
 );
+-- reference sets (provenance.refs): documents are indexed once and reused by every scan.
+-- Findings copy the set's name, document and license into their detail, so removing a set
+-- never breaks an old report.
+CREATE TABLE IF NOT EXISTS reference_sets (
+    name VARCHAR PRIMARY KEY,
+    license VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,
+    threshold DOUBLE,                   -- containment threshold; null: the detector's default
+    index_format VARCHAR NOT NULL,      -- tokenisers, shingle sizes, window of the index
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reference_docs (
+    set_name VARCHAR NOT NULL,
+    doc_id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,              -- shown in reports: path under what was added, #row
+    location VARCHAR NOT NULL,          -- absolute path (#row): re-adding it is a no-op
+    sha256 VARCHAR NOT NULL,            -- of the document's text
+    kind VARCHAR NOT NULL,              -- text | code
+    chars BIGINT NOT NULL,
+    tokens BIGINT NOT NULL,
+    added_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (set_name, doc_id)
+);
+CREATE TABLE IF NOT EXISTS reference_tokens (
+    set_name VARCHAR NOT NULL,
+    doc_id INTEGER NOT NULL,
+    shingles BLOB NOT NULL,             -- uint32 per shingle: what candidates are verified on
+    starts BLOB NOT NULL,               -- uint32 character offset where each token starts
+    ends BLOB NOT NULL,                 -- ... and ends
+    PRIMARY KEY (set_name, doc_id)
+);
+CREATE TABLE IF NOT EXISTS reference_anchors (
+    set_name VARCHAR NOT NULL,
+    doc_id INTEGER NOT NULL,
+    hash UBIGINT NOT NULL,              -- a winnowed shingle hash (the LSH key of its window)
+    pos INTEGER NOT NULL                -- its shingle position in the document
+);
 """
 
 _FINDING_COLUMNS = [
@@ -322,21 +360,29 @@ class Store:
         ).fetchall()
         return [DataFile(*row) for row in rows]
 
-    def records(self, scan_id: str, status: str | None = None) -> Iterator[dict[str, Any]]:
+    def records(
+        self, scan_id: str, status: str | None = None, *, not_cleared: bool = False
+    ) -> Iterator[dict[str, Any]]:
         sql = 'SELECT record_id, file, "row", shape, status, reasons FROM records WHERE scan_id = ?'
         params: list[Any] = [scan_id]
         if status:
             sql += " AND status = ?"
             params.append(status)
+        if not_cleared:
+            sql += " AND status <> 'cleared'"
         cursor = self.execute(sql + ' ORDER BY file, "row"', params)
         keys = ("id", "file", "row", "shape", "status", "reasons")
         while batch := cursor.fetchmany(10_000):
             for row in batch:
                 yield dict(zip(keys, row, strict=True))
 
-    def findings(self, scan_id: str, **where: Any) -> Iterator[Finding]:
+    def findings(
+        self, scan_id: str, *, not_allowed: bool = False, **where: Any
+    ) -> Iterator[Finding]:
         sql = f"SELECT {', '.join(_q(c) for c in _FINDING_COLUMNS[1:])} FROM findings WHERE scan_id = ?"
         params: list[Any] = [scan_id]
+        if not_allowed:
+            sql += " AND action <> 'allow'"
         for column, value in where.items():
             sql += f" AND {_q(column)} = ?"
             params.append(value)
@@ -388,6 +434,115 @@ class Store:
             raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
         columns = [d[0] for d in cursor.description or []]
         return columns, rows
+
+    # -- reference sets ---------------------------------------------------------------------
+    # Owned by provenance.refs, which builds the index; these are its queries.
+
+    def reference_sets(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Registered reference sets with their document and token counts, by name."""
+        sql = """SELECT s.name, s.license, s.description, s.threshold, s.index_format,
+                   s.created_at, s.updated_at, count(d.doc_id), coalesce(sum(d.tokens), 0)
+                 FROM reference_sets s LEFT JOIN reference_docs d ON d.set_name = s.name"""
+        params: list[Any] = []
+        if names is not None:
+            sql += " WHERE list_contains(?, s.name)"
+            params.append(list(names))
+        rows = self.execute(sql + " GROUP BY ALL ORDER BY s.name", params).fetchall()
+        keys = ("name", "license", "description", "threshold", "index_format", "created_at",
+                "updated_at", "documents", "tokens")  # fmt: skip
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def create_reference_set(
+        self, name: str, *, license: str, description: str, threshold: float | None,
+        index_format: str,
+    ) -> None:  # fmt: skip
+        now = datetime.now(timezone.utc)
+        self.execute(
+            "INSERT INTO reference_sets VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [name, license, description, threshold, index_format, now, now],
+        )
+
+    def update_reference_set(
+        self, name: str, *, description: str | None = None, threshold: float | None = None
+    ) -> None:
+        """Touch the set's update time, and change its description or threshold when given."""
+        self.execute(
+            """UPDATE reference_sets SET updated_at = ?, description = coalesce(?, description),
+               threshold = coalesce(?, threshold) WHERE name = ?""",
+            [datetime.now(timezone.utc), description, threshold, name],
+        )
+
+    def remove_reference_set(self, name: str) -> None:
+        with self.transaction():
+            for table in ("reference_anchors", "reference_tokens", "reference_docs"):
+                self.execute(f"DELETE FROM {table} WHERE set_name = ?", [name])
+            self.execute("DELETE FROM reference_sets WHERE name = ?", [name])
+
+    def reference_docs(self, name: str) -> list[dict[str, Any]]:
+        rows = self.execute(
+            """SELECT doc_id, name, location, sha256, kind, chars, tokens, added_at
+               FROM reference_docs WHERE set_name = ? ORDER BY doc_id""",
+            [name],
+        ).fetchall()
+        keys = ("doc_id", "name", "location", "sha256", "kind", "chars", "tokens", "added_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def add_reference_doc(
+        self, set_name: str, doc: dict[str, Any], *, shingles: bytes, starts: bytes, ends: bytes,
+        anchor_hashes: Any, anchor_positions: Any,
+    ) -> int:  # fmt: skip
+        """Insert one indexed document (call inside a transaction); returns its doc_id."""
+        found = self.execute(
+            "SELECT coalesce(max(doc_id) + 1, 0) FROM reference_docs WHERE set_name = ?",
+            [set_name],
+        ).fetchone()
+        doc_id = int(found[0]) if found else 0
+        self.execute(
+            "INSERT INTO reference_docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [set_name, doc_id, doc["name"], doc["location"], doc["sha256"], doc["kind"],
+             doc["chars"], doc["tokens"], datetime.now(timezone.utc)],
+        )  # fmt: skip
+        self.execute(
+            "INSERT INTO reference_tokens VALUES (?, ?, ?, ?, ?)",
+            [set_name, doc_id, shingles, starts, ends],
+        )
+        table = pa.table(
+            {
+                "set_name": pa.array([set_name] * len(anchor_hashes), pa.string()),
+                "doc_id": pa.array([doc_id] * len(anchor_hashes), pa.int32()),
+                "hash": pa.array(anchor_hashes, pa.uint64()),
+                "pos": pa.array(anchor_positions, pa.int32()),
+            }
+        )
+        self.db.register("_reference_anchors", table)
+        self.db.execute("INSERT INTO reference_anchors SELECT * FROM _reference_anchors")
+        self.db.unregister("_reference_anchors")
+        return doc_id
+
+    def remove_reference_doc(self, set_name: str, doc_id: int) -> None:
+        """Delete one document of a set (call inside a transaction)."""
+        for table in ("reference_anchors", "reference_tokens", "reference_docs"):
+            self.execute(
+                f"DELETE FROM {table} WHERE set_name = ? AND doc_id = ?", [set_name, doc_id]
+            )
+
+    def reference_tokens(self, set_name: str) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        """(doc_id, shingles, starts, ends) of every document of a set, in doc_id order."""
+        cursor = self.execute(
+            """SELECT doc_id, shingles, starts, ends FROM reference_tokens WHERE set_name = ?
+               ORDER BY doc_id""",
+            [set_name],
+        )
+        while batch := cursor.fetchmany(256):
+            yield from batch
+
+    def reference_anchors(self, set_name: str) -> pa.Table:
+        """Every anchor of a set: doc_id, hash, pos (an Arrow table, for numpy)."""
+        return self.db.sql(
+            "SELECT doc_id, hash, pos FROM reference_anchors WHERE set_name = ?", params=[set_name]
+        ).to_arrow_table()
+
+    # -- end of reference sets --------------------------------------------------------------
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.db)

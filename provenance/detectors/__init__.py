@@ -9,6 +9,9 @@ from provenance.detectors.base import Detector, DetectorSpec, ScanContext
 # name -> "module:Class"; the one place a detector is registered.
 BUILTIN: dict[str, str] = {
     "pii": "provenance.detectors.pii:PiiDetector",
+    "reference": "provenance.detectors.reference:ReferenceDetector",
+    "duplicate": "provenance.detectors.duplicate:DuplicateDetector",
+    "license": "provenance.detectors.license:LicenseDetector",
 }
 DEFAULT_DETECTORS = ("pii",)
 

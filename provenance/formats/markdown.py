@@ -62,7 +62,7 @@ class MarkdownFormat(Format):
             f"| {f.score:.2f} | `{_cell(f.preview)}` |"
             for f in shown
         ]
-        hidden = len(report.findings) - len(shown)
+        hidden = sum(summary["findings_by_type"].values()) - len(shown)
         if hidden > 0:
             lines += ["", f"{hidden} more findings are in the JSON report."]
         return "\n".join(lines) + "\n"

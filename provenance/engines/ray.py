@@ -1,0 +1,671 @@
+"""The Ray engine: the same scan on a Ray cluster, through Ray Data, with the same results.
+
+The driver is the process that runs `provenance scan`; it owns the store. A scan runs as:
+
+1. read     Ray Data read tasks, one per file (small files grouped up to `TASK_BYTES`) or per
+            split of a Hugging Face dataset, each calling `Dataset.records()` on a one-file view
+            of the dataset: the project's own readers, so shapes, error records and locators are
+            exactly what the local engine sees.
+2. detect   `map_batches` over a fixed pool of actors. Each actor builds its detectors once
+            (spaCy and presidio load once per actor) from specs put in the object store once
+            (the reference index travels inside them), runs `process_batch`, the function the
+            local engine runs, applies the policy, and writes records, findings and sketches as
+            Parquet parts. It returns a one-row manifest naming them.
+3. ingest   The driver streams the manifests and loads each part into DuckDB; a file is marked
+            done once all its records are in, so an interrupted scan resumes like a local one.
+4. corpus   Within-corpus duplicates are grouped on the cluster (`ray_duplicates`): the driver
+            never holds the corpus's signatures. Any other corpus-level detector gets its
+            sketches back on the driver in corpus order, as the local engine gives them.
+
+Results go to `$PROVENANCE_RAY_RESULTS` (a path or a pyarrow filesystem URI such as
+`s3://bucket/prefix`), by default `ray/` in the store's directory, which suits a single machine;
+they are deleted when the scan ends. Ray runs quietly: no dashboard, no usage statistics, no
+progress bars or Ray Data chatter on stderr (its logs stay in the Ray session directory).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import pickle
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import partial
+from itertools import groupby, islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from provenance.detectors import BUILTIN
+from provenance.detectors.base import Detector, DetectorSpec
+from provenance.engines import ray_duplicates
+from provenance.engines.base import batches, process_batch
+from provenance.errors import InputError, ProvenanceError
+from provenance.model import Finding, Record, TextField
+from provenance.policy import Policy
+from provenance.sources.base import Dataset
+
+if TYPE_CHECKING:
+    import ray.data
+
+    from provenance.store import Store
+
+RESULTS_ENV = "PROVENANCE_RAY_RESULTS"
+RESULTS_DIR = "ray"
+TASK_BYTES = 64 * 1024 * 1024  # files smaller than this share a read task
+BLOCK_RECORDS = 2048  # a block (and so one actor call, one set of Parquet parts) holds at most
+BLOCK_CHARS = 8_000_000  # this many records and this much text
+INGEST_FINDINGS = 10_000  # corpus findings written to the store per transaction
+
+ProgressHook = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class CorpusOnRay:
+    """How a corpus-level detector runs on Ray without gathering its sketches on the driver.
+
+    `rows` (worker side) turns one batch's sketches into Arrow rows; `findings` (driver side)
+    gets the detector built on the driver, a Ray Dataset of all those rows and their count,
+    and yields the corpus-level findings, computed on the cluster.
+    """
+
+    rows: Callable[[list[Any], Mapping[str, int]], pa.Table]
+    findings: Callable[[Any, ray.data.Dataset, int], Iterator[Finding]]
+
+
+DISTRIBUTED: dict[str, CorpusOnRay] = {
+    "duplicate": CorpusOnRay(ray_duplicates.sketch_table, ray_duplicates.duplicate_findings),
+}
+
+_started_here = False  # whether `connect` started the Ray instance, so `run_ray` stops it
+
+
+def connect(address: str | None = None, workers: int | None = None) -> None:
+    """Attach to the Ray cluster at `address` (else $RAY_ADDRESS), or start a local instance.
+
+    Called before the scan hashes any file, so a wrong address fails at once. A Ray instance
+    already initialised in this process (a test, a notebook) is used as it is.
+    """
+    global _started_here
+    try:
+        import ray
+    except ImportError:
+        raise InputError(
+            "the ray engine needs Ray: pip install 'provenance-audit[ray]'"
+        ) from None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None:
+        # A new local instance enables token authentication anyway; saying so explicitly
+        # keeps Ray from printing a warning about it on every scan.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    try:
+        ray.init(
+            address=address,
+            num_cpus=workers if address is None else None,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        where = f"at {address}" if address else "locally"
+        raise InputError(f"cannot start or reach Ray {where}: {_first_line(exc)}") from None
+    _started_here = address is None
+
+
+def disconnect() -> None:
+    """Stop the local Ray instance `connect` started, if it did."""
+    global _started_here
+    if _started_here:
+        import ray
+
+        ray.shutdown()
+        _started_here = False
+
+
+def run_ray(
+    dataset: Dataset,
+    specs: Sequence[DetectorSpec],
+    driver: Sequence[Detector],
+    *,
+    store: Store,
+    scan_id: str,
+    policy: Policy,
+    done: frozenset[str],
+    workers: int | None,
+    progress: ProgressHook | None,
+    total_files: int,
+) -> None:
+    """Scan `dataset` on Ray into `store`; afterwards the caller runs `finish` on `driver`.
+
+    Record-level results and the findings of distributed corpus-level detectors are in the
+    store when this returns; other corpus-level detectors have absorbed their sketches.
+    """
+    import ray
+
+    try:
+        with _quiet_ray_data():
+            results = _Results.create(store, scan_id)
+            try:
+                _scan(dataset, specs, driver, store, scan_id, policy, done, workers,
+                      progress, total_files, results)  # fmt: skip
+            finally:
+                results.remove()
+    except ray.exceptions.RayError as exc:
+        expected = _provenance_error(exc)
+        if expected is not None:
+            raise expected from None
+        raise
+    finally:
+        disconnect()
+
+
+def _scan(
+    dataset: Dataset,
+    specs: Sequence[DetectorSpec],
+    driver: Sequence[Detector],
+    store: Store,
+    scan_id: str,
+    policy: Policy,
+    done: frozenset[str],
+    workers: int | None,
+    progress: ProgressHook | None,
+    total_files: int,
+    results: _Results,
+) -> None:
+    import ray
+    from ray.data import ActorPoolStrategy
+
+    corpus = [d.name for d in driver if type(d).sketch_batch is not Detector.sketch_batch]
+    units = _units(dataset)
+    if not corpus:  # finished files are read again only for the sketches of corpus detectors
+        units = [u for u in units if u.path not in done]
+    size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    actor_options = {
+        "specs": [ray.put(list(specs))],  # in a list: the actor fetches it, once per node
+        "registry": {s.name: BUILTIN[s.name] for s in specs},
+        "policy": policy,
+        "sketch_only": done,
+        "distributed": [n for n in corpus if n in DISTRIBUTED],
+        "results": results.uri,
+    }
+    # Reading is a small share of the work next to detection: read tasks ask for no CPU, so
+    # every core can hold a detector actor (1-CPU reads would deadlock against a full pool).
+    manifests = (
+        _read(units, concurrency=size)
+        .map_batches(
+            _ScanActor,
+            batch_size=None,
+            batch_format="pyarrow",
+            compute=ActorPoolStrategy(size=size),
+            num_cpus=1,
+            fn_constructor_kwargs=actor_options,
+        )
+        .iter_rows()
+    )
+    ingest = _Ingest(store, scan_id, results, done, progress, total_files)
+    for manifest in manifests:
+        ingest(json.loads(manifest["manifest"]))
+    for detector in driver:
+        if detector.name in DISTRIBUTED and ingest.shared[detector.name]:
+            found = DISTRIBUTED[detector.name].findings(
+                detector, results.dataset(f"sketches/{detector.name}"), ingest.shared[detector.name]
+            )
+            while chunk := list(islice(found, INGEST_FINDINGS)):
+                store.add_findings(scan_id, [k for f in chunk if (k := policy.apply(f)) is not None])
+        elif detector.name in corpus and ingest.gathered:
+            _absorb_in_order(detector, results)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One file (or split) of the dataset, as a dataset of its own."""
+
+    index: int  # position in path order: record ids order like (file, row)
+    path: str
+    size: int
+    view: Dataset
+
+
+def _units(dataset: Dataset) -> list[_Unit]:
+    if dataset.hub is not None:
+        return [
+            _Unit(i, split, 0, replace(dataset, hub={split: data}))
+            for i, (split, data) in enumerate(dataset.hub.items())
+        ]
+    return [
+        _Unit(i, entry.path, _size(entry.location), replace(dataset, entries=[entry]))
+        for i, entry in enumerate(dataset.entries)
+    ]
+
+
+def _size(location: Path) -> int:
+    try:
+        return location.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
+    import ray.data
+    from ray.data.block import BlockMetadata
+    from ray.data.datasource import Datasource, ReadTask
+
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if groups and sum(u.size for u in groups[-1]) + unit.size <= TASK_BYTES and unit.size:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+
+    class UnitSource(Datasource):  # type: ignore[misc]
+        def estimate_inmemory_data_size(self) -> int | None:
+            return None
+
+        def get_read_tasks(
+            self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+        ) -> list[ReadTask]:
+            return [
+                ReadTask(
+                    partial(_read_units, group),
+                    BlockMetadata(
+                        num_rows=None,
+                        size_bytes=sum(u.size for u in group) or None,
+                        exec_stats=None,
+                        input_files=tuple(u.path for u in group),
+                    ),
+                )
+                for group in groups
+            ]
+
+    return ray.data.read_datasource(UnitSource(), num_cpus=0, concurrency=concurrency)
+
+
+def _read_units(group: list[_Unit]) -> Iterator[pa.Table]:
+    """Blocks of records; the last record of each file carries the file's record count."""
+    for unit in group:
+        pending: list[Record] = []
+        count = chars = 0
+        for record in unit.view.records():
+            size = sum(len(f.text) for f in record.fields)
+            if pending and (len(pending) >= BLOCK_RECORDS or chars + size > BLOCK_CHARS):
+                yield _records_table(pending, unit.index, None)
+                pending, chars = [], 0
+            pending.append(record)
+            chars += size
+            count += 1
+        if pending:
+            yield _records_table(pending, unit.index, count)
+
+
+FIELD_TYPE = pa.struct([("name", pa.string()), ("text", pa.large_string()), ("role", pa.string())])
+RECORD_SCHEMA = pa.schema(
+    [
+        ("file_index", pa.int32()),
+        ("file", pa.string()),
+        ("row", pa.int64()),
+        ("id", pa.string()),
+        ("shape", pa.string()),
+        ("error", pa.string()),
+        ("license", pa.string()),
+        ("fields", pa.list_(FIELD_TYPE)),
+        ("file_records", pa.int64()),  # set on a file's last record: how many records it has
+    ]
+)
+
+
+def _records_table(records: list[Record], file_index: int, total: int | None) -> pa.Table:
+    n = len(records)
+    return pa.table(
+        {
+            "file_index": [file_index] * n,
+            "file": [r.file for r in records],
+            "row": [r.row for r in records],
+            "id": [r.id for r in records],
+            "shape": [r.shape for r in records],
+            "error": [r.error for r in records],
+            "license": [r.license for r in records],
+            "fields": [
+                [{"name": f.name, "text": f.text, "role": f.role} for f in r.fields]
+                for r in records
+            ],
+            "file_records": [None] * (n - 1) + [total],
+        },
+        schema=RECORD_SCHEMA,
+    )
+
+
+def _records_from_table(table: pa.Table) -> list[tuple[int, Record, int | None]]:
+    """(file index, record, the file's record count if this is its last record) per row."""
+    return [
+        (
+            row["file_index"],
+            Record(
+                id=row["id"],
+                file=row["file"],
+                row=row["row"],
+                shape=row["shape"],
+                fields=tuple(TextField(f["name"], f["text"], f["role"]) for f in row["fields"]),
+                error=row["error"],
+                license=row["license"],
+            ),
+            row["file_records"],
+        )
+        for row in table.to_pylist()
+    ]
+
+
+# -- detection -------------------------------------------------------------------------------
+
+
+FINDING_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("file", pa.string()),
+        ("row", pa.int64()),
+        ("detector", pa.string()),
+        ("type", pa.string()),
+        ("field", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("score", pa.float64()),
+        ("action", pa.string()),
+        ("preview", pa.string()),
+        ("detail", pa.string()),  # JSON, as the store keeps it
+    ]
+)
+STORED_RECORD_SCHEMA = pa.schema(
+    [("record_id", pa.string()), ("file", pa.string()), ("row", pa.int64()), ("shape", pa.string())]
+)
+GATHERED_SCHEMA = pa.schema(
+    [
+        ("file_index", pa.int32()),
+        ("first_row", pa.int64()),
+        ("detector", pa.string()),
+        ("sketches", pa.binary()),  # pickled list, as `sketch_batch` returned it
+    ]
+)
+
+
+class _ScanActor:
+    """A Ray actor: detectors built once, then one block of records per call."""
+
+    def __init__(
+        self,
+        specs: list[Any],
+        registry: dict[str, str],
+        policy: Policy,
+        sketch_only: frozenset[str],
+        distributed: list[str],
+        results: str,
+    ) -> None:
+        import ray
+
+        self.detectors = [_build(spec, registry[spec.name]) for spec in ray.get(specs[0])]
+        self.policy = policy
+        self.sketch_only = sketch_only
+        self.distributed = set(distributed)
+        self.results = _Results(results)
+
+    def __call__(self, block: pa.Table) -> pa.Table:
+        rows = _records_from_table(block)
+        file_index = {record.file: index for index, record, _ in rows}
+        first_index, first, _ = rows[0]
+        part = f"{first_index:08d}-{first.row:012d}"  # the same name if Ray retries this call
+        stored: list[tuple[str, str, int, str]] = []
+        findings: list[Finding] = []
+        shared: dict[str, list[Any]] = defaultdict(list)
+        gathered: list[tuple[int, int, str, bytes]] = []
+        for _, run in groupby(rows, key=lambda item: item[0]):
+            records = [record for _, record, _ in run]
+            for batch in batches(records, self.sketch_only):
+                result = process_batch(self.detectors, batch)
+                stored.extend(result.records)
+                findings.extend(k for f in result.findings if (k := self.policy.apply(f)) is not None)
+                head = batch.records[0]
+                for name, sketches in result.sketches.items():
+                    if name in self.distributed:
+                        shared[name].extend(sketches)
+                    else:
+                        gathered.append((file_index[head.file], head.row, name, pickle.dumps(sketches)))
+        if stored:
+            self.results.write("records", part, _stored_records_table(stored))
+        if findings:
+            self.results.write("findings", part, _findings_table(findings))
+        for name, sketches in shared.items():
+            self.results.write(f"sketches/{name}", part, DISTRIBUTED[name].rows(sketches, file_index))
+        if gathered:
+            self.results.write("gathered", part, pa.Table.from_pylist(
+                [dict(zip(GATHERED_SCHEMA.names, g, strict=True)) for g in gathered],
+                schema=GATHERED_SCHEMA,
+            ))  # fmt: skip
+        manifest = {
+            "part": part,
+            "records": len(stored),
+            "findings": len(findings),
+            "counts": Counter(r[1] for r in stored),
+            "totals": {record.file: total for _, record, total in rows if total is not None},
+            "shared": {name: len(s) for name, s in shared.items()},
+            "gathered": len(gathered),
+        }
+        return pa.table({"manifest": [json.dumps(manifest)]})
+
+
+def _build(spec: DetectorSpec, path: str) -> Detector:
+    """The detector the driver's registry names: a test's fake or a plugin works on Ray too."""
+    module, _, attr = path.partition(":")
+    cls: type[Detector] = getattr(importlib.import_module(module), attr)
+    return cls(**spec.options)
+
+
+def _stored_records_table(rows: list[tuple[str, str, int, str]]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [dict(zip(STORED_RECORD_SCHEMA.names, r, strict=True)) for r in rows],
+        schema=STORED_RECORD_SCHEMA,
+    )
+
+
+def _findings_table(findings: list[Finding]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "record_id": f.record_id, "file": f.file, "row": f.row, "detector": f.detector,
+                "type": f.type, "field": f.field, "start": f.start, "end": f.end,
+                "score": float(f.score), "action": f.action.value, "preview": f.preview,
+                "detail": json.dumps(dict(f.detail), sort_keys=True, default=str),
+            }
+            for f in findings
+        ],
+        schema=FINDING_SCHEMA,
+    )  # fmt: skip
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Results:
+    """Where actors write Parquet parts: a local path or a pyarrow filesystem URI."""
+
+    uri: str
+
+    @classmethod
+    def create(cls, store: Store, scan_id: str) -> _Results:
+        import ray
+
+        chosen = os.environ.get(RESULTS_ENV)
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        if not chosen and len(nodes) > 1:
+            raise InputError(
+                f"a Ray cluster of {len(nodes)} nodes needs results storage every node can "
+                f"reach: set {RESULTS_ENV} to an s3://, gs:// or shared filesystem path"
+            )
+        base = chosen or str(store.directory.resolve() / RESULTS_DIR)
+        if "://" not in base:
+            base = str(Path(base).resolve())
+        return cls(f"{base.rstrip('/')}/{scan_id}-{uuid.uuid4().hex[:8]}")
+
+    def _fs(self) -> tuple[pafs.FileSystem, str]:
+        fs, path = pafs.FileSystem.from_uri(self.uri)
+        return fs, path
+
+    def write(self, kind: str, part: str, table: pa.Table) -> None:
+        fs, path = self._fs()
+        fs.create_dir(f"{path}/{kind}", recursive=True)
+        pq.write_table(table, f"{path}/{kind}/{part}.parquet", filesystem=fs)
+
+    def read(self, kind: str, part: str | None = None) -> pa.Table:
+        fs, path = self._fs()
+        where = f"{path}/{kind}" + (f"/{part}.parquet" if part else "")
+        return pq.read_table(where, filesystem=fs)
+
+    def dataset(self, kind: str) -> ray.data.Dataset:
+        import ray.data
+
+        fs, path = self._fs()
+        return ray.data.read_parquet(f"{path}/{kind}", filesystem=fs)
+
+    def remove(self) -> None:
+        fs, path = self._fs()
+        if fs.get_file_info(path).type != pafs.FileType.NotFound:
+            fs.delete_dir(path)
+
+
+class _Ingest:
+    """The driver's side of the manifests: parts into the store, files marked done, progress."""
+
+    def __init__(
+        self,
+        store: Store,
+        scan_id: str,
+        results: _Results,
+        done: frozenset[str],
+        progress: ProgressHook | None,
+        total_files: int,
+    ) -> None:
+        self.store, self.scan_id, self.results = store, scan_id, results
+        self.done, self.progress, self.total_files = done, progress, total_files
+        self.seen: Counter[str] = Counter()
+        self.totals: dict[str, int] = {}
+        self.records = 0
+        self.files_done = 0
+        self.shared: Counter[str] = Counter()
+        self.gathered = 0
+
+    def __call__(self, manifest: dict[str, Any]) -> None:
+        part = manifest["part"]
+        with self.store.transaction():
+            if manifest["records"]:
+                self._insert(
+                    """INSERT INTO records SELECT ?, record_id, file, "row", shape, 'cleared',
+                       []::VARCHAR[] FROM _ray_part""",
+                    self.results.read("records", part),
+                )
+            if manifest["findings"]:
+                self._insert(
+                    """INSERT INTO findings (scan_id, record_id, file, "row", detector, type,
+                       field, start, "end", score, action, preview, detail)
+                       SELECT ?, record_id, file, "row", detector, type, field, start, "end",
+                       score, action, preview, detail FROM _ray_part""",
+                    self.results.read("findings", part),
+                )
+        self.records += manifest["records"]
+        self.seen.update(manifest["counts"])
+        self.totals.update(manifest["totals"])
+        self.shared.update(manifest["shared"])
+        self.gathered += manifest["gathered"]
+        finished = [
+            f for f in {**manifest["counts"], **manifest["totals"]}
+            if f not in self.done and f in self.totals and self.seen[f] == self.totals[f]
+        ]  # fmt: skip
+        if finished:
+            self.store.add_results(self.scan_id, [], [], sorted(finished))
+            self.files_done += len(finished)
+        if self.progress:
+            self.progress(self.records, len(self.done) + self.files_done, self.total_files)
+
+    def _insert(self, sql: str, table: pa.Table) -> None:
+        # A Parquet part goes into DuckDB as an Arrow scan: no Python object per row.
+        self.store.db.register("_ray_part", table)
+        try:
+            self.store.execute(sql, [self.scan_id])
+        finally:
+            self.store.db.unregister("_ray_part")
+
+
+def _absorb_in_order(detector: Detector, results: _Results) -> None:
+    """Feed a corpus-level detector its sketches in corpus order, as the local engine does."""
+    table = results.read("gathered").filter(pc.field("detector") == detector.name)
+    for row in table.sort_by([("file_index", "ascending"), ("first_row", "ascending")]).to_pylist():
+        detector.absorb(pickle.loads(row["sketches"]))
+
+
+# -- quiet, and errors users can act on ------------------------------------------------------
+
+
+@contextmanager
+def _quiet_ray_data() -> Iterator[None]:
+    """Ray Data without progress bars, execution banners or tips on stderr, for this scan."""
+    from ray.data import DataContext
+    from ray.data.context import ShuffleStrategy
+
+    context = DataContext.get_current()
+    settings = {
+        "enable_progress_bars": False,
+        "print_on_execution_start": False,
+        "enable_auto_log_stats": False,
+        # Grouping as sort-based shuffles run by tasks: on small and mid-sized clusters they
+        # start in a fraction of the time of the hash shuffle's aggregator actors.
+        "shuffle_strategy": ShuffleStrategy.SORT_SHUFFLE_PULL_BASED,
+    }
+    saved = {name: getattr(context, name) for name in settings}
+    for name, value in settings.items():
+        setattr(context, name, value)
+    # "Progress bars disabled" is advice for interactive users; our own progress replaces it.
+    progress_logger = logging.getLogger("ray.data._internal.progress")
+    consoles = [h for h in logging.getLogger("ray.data").handlers if not hasattr(h, "baseFilename")]
+    levels = [progress_logger.level, *(h.level for h in consoles)]
+    progress_logger.setLevel(logging.ERROR)
+    for handler in consoles:  # Ray Data's INFO lines go to its log file only
+        handler.setLevel(max(handler.level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(context, name, value)
+        progress_logger.setLevel(levels[0])
+        for handler, level in zip(consoles, levels[1:], strict=True):
+            handler.setLevel(level)
+
+
+def _provenance_error(exc: BaseException) -> ProvenanceError | None:
+    """The ProvenanceError (bad input, e.g. a spaCy model that is not installed) behind a Ray
+    error raised in an actor, so the user gets its one-line message and exit code."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        cause = getattr(current, "cause", None)
+        if isinstance(current, ProvenanceError) and not isinstance(cause, BaseException):
+            return current
+        current = cause if isinstance(cause, BaseException) else current.__cause__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
