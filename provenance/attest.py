@@ -374,7 +374,9 @@ def _check_subjects(root: Path, attestation: Path, result: Verification) -> None
     covered = set()
     for subject in subjects:
         name = subject.get("name") if isinstance(subject, Mapping) else None
-        digest = (subject.get("digest") or {}).get("sha256") if isinstance(subject, Mapping) else None
+        digest = (
+            (subject.get("digest") or {}).get("sha256") if isinstance(subject, Mapping) else None
+        )
         if not isinstance(name, str) or not isinstance(digest, str):
             result.problems.append("a subject has no name or no sha256 digest")
             continue

@@ -208,6 +208,7 @@ def scan(
         provenance scan data.jsonl -f json -o audit.json --workers 2
     """
     from provenance.detectors import DEFAULT_DETECTORS
+    from provenance.licensing.usage import load_usage
     from provenance.policy import load_policy
     from provenance.report import load_report
     from provenance.scan import ScanOptions, run_scan
@@ -220,13 +221,16 @@ def scan(
         detector_options.setdefault("pii", {})["spacy_model"] = spacy_model
     if reference_sets:
         detector_options.setdefault("reference", {})["sets"] = list(reference_sets)
+    usage_file = project_file(usage_path)
+    usage = load_usage(usage_file).to_dict() if usage_file else None
     options = ScanOptions(
         detectors=names or DEFAULT_DETECTORS,
         workers=workers,
         text_field=text_fields or None,
         allow_network=allow_network,
-        project_file=project_file(usage_path),
+        project_file=usage_file,
         detector_options=detector_options,
+        usage=usage,
     )
     with Store(store_dir) as store, scan_progress(quiet) as progress:
         outcome = run_scan(dataset, store=store, policy=policy, options=options, progress=progress)

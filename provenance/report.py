@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from provenance.model import Finding
@@ -22,6 +22,8 @@ class ScanReport:
     summary: dict[str, Any]
     records: list[dict[str, Any]]
     findings: list[Finding]
+    # the action of each finding type (the most severe, should a policy have mixed them)
+    type_actions: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocked(self) -> bool:
@@ -89,6 +91,7 @@ def load_report(store: Store, scan_id: str | None = None, *, preview: int | None
         summary=store.summary(scan.scan_id),
         records=records,
         findings=findings,
+        type_actions=store.type_actions(scan.scan_id),
     )
 
 

@@ -425,6 +425,14 @@ class Store:
             "findings_by_type": by_type,
         }
 
+    def type_actions(self, scan_id: str) -> dict[str, str]:
+        rows = self.execute(
+            f"""SELECT type, arg_max(action, {_SEVERITY_SQL}) FROM findings WHERE scan_id = ?
+                GROUP BY 1 ORDER BY 1""",
+            [scan_id],
+        ).fetchall()
+        return dict(rows)
+
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run a user's read-only SQL; returns column names and rows."""
         try:

@@ -17,6 +17,13 @@ CLEAN = [{"text": "The capital of France is Paris."}, {"text": "Two plus two is 
 DIRTY = CLEAN + [{"text": "SSN 536-22-8146"}]
 
 
+def dataset(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    """A dataset folder whose card declares MIT, so the license detector clears it."""
+    write_jsonl(tmp_path / "data" / "d.jsonl", rows)
+    (tmp_path / "data" / "README.md").write_text("---\nlicense: mit\n---\n", encoding="utf-8")
+    return tmp_path / "data"
+
+
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
@@ -29,7 +36,7 @@ def run_main(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_clean_dataset_exits_0(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", CLEAN)
+    data = dataset(tmp_path, CLEAN)
     result = run("scan", str(data), "--workers", "1")
     assert result.exit_code == 0
     assert "2 cleared" in result.stdout
@@ -37,7 +44,7 @@ def test_clean_dataset_exits_0(tmp_path: Path) -> None:
 
 
 def test_blocked_record_exits_1(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", DIRTY)
+    data = dataset(tmp_path, DIRTY)
     assert run("scan", str(data), "--workers", "1").exit_code == 1
 
 
@@ -48,7 +55,7 @@ def test_unreadable_record_exits_1(tmp_path: Path) -> None:
 
 
 def test_json_report_has_exactly_the_contract_keys(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", DIRTY)
+    data = dataset(tmp_path, DIRTY)
     result = run("scan", str(data), "--workers", "1", "-f", "json", "-q")
     report = json.loads(result.stdout)
     assert list(report) == [
@@ -67,12 +74,14 @@ def test_json_report_has_exactly_the_contract_keys(tmp_path: Path) -> None:
         "record_id", "file", "row", "detector", "type", "field", "start", "end", "score",
         "action", "preview", "detail",
     ]  # fmt: skip
-    assert report["findings"][0]["start"] == 4 and report["findings"][0]["end"] == 15
+    (ssn,) = [f for f in report["findings"] if f["type"] == "US_SSN"]
+    assert (ssn["field"], ssn["start"], ssn["end"], ssn["action"]) == ("text", 4, 15, "block")
+    assert report["dataset"]["licenses"][0]["spdx"] == "MIT"
     assert "536-22-8146" not in result.stdout
 
 
 def test_output_file_and_markdown(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", DIRTY)
+    data = dataset(tmp_path, DIRTY)
     out = tmp_path / "audit.md"
     result = run("scan", str(data), "--workers", "1", "-f", "markdown", "-o", str(out), "-q")
     assert result.exit_code == 1 and result.stdout == "" and result.stderr == ""
@@ -82,7 +91,7 @@ def test_output_file_and_markdown(tmp_path: Path) -> None:
 
 
 def test_report_renders_the_latest_scan(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", CLEAN)
+    data = dataset(tmp_path, CLEAN)
     run("scan", str(data), "--workers", "1", "-q")
     result = run("report", "-f", "json")
     assert result.exit_code == 0
@@ -90,7 +99,7 @@ def test_report_renders_the_latest_scan(tmp_path: Path) -> None:
 
 
 def test_query_formats(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", DIRTY)
+    data = dataset(tmp_path, DIRTY)
     run("scan", str(data), "--workers", "1", "-q")
     sql = "select status, count(*) as n from records group by 1 order by 1"
     assert run("query", sql, "-f", "csv").stdout == "status,n\nblocked,1\ncleared,2\n"

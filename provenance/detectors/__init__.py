@@ -13,7 +13,7 @@ BUILTIN: dict[str, str] = {
     "duplicate": "provenance.detectors.duplicate:DuplicateDetector",
     "license": "provenance.detectors.license:LicenseDetector",
 }
-DEFAULT_DETECTORS = ("pii",)
+DEFAULT_DETECTORS = ("pii", "reference", "duplicate", "license")
 
 
 def detector_class(name: str) -> type[Detector]:

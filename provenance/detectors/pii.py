@@ -90,6 +90,8 @@ _CONTEXT_FLOOR = 0.6
 _CONTEXT_WORDS_BEFORE = 6
 _CONTEXT_WORDS_AFTER = 3
 _BARE_DIGITS = 0.3  # the most a phone number written without any separator scores alone
+_PHONE_PIECE = 400  # phone parsing reads digit stretches in pieces this long,
+_PHONE_OVERLAP = 60  # overlapping by more than the longest phone number
 
 _PRESIDIO_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
 
@@ -408,7 +410,9 @@ def _address_end(text: str, start: int, end: int) -> int:
 
 
 def _phone_regions(text: str) -> list[tuple[int, int]]:
-    """Stretches of text with 7+ digits close together: the only places a phone can be."""
+    """Stretches of text with 7+ digits close together: the only places a phone can be. A long
+    stretch (a table of numbers) comes in overlapping pieces: phonenumbers' matcher slows down
+    more than linearly with the length of what it is given."""
     regions: list[tuple[int, int]] = []
     for m in _DIGIT_RUN.finditer(text):
         if sum(c.isdigit() for c in m.group()) < 7:
@@ -418,7 +422,13 @@ def _phone_regions(text: str) -> list[tuple[int, int]]:
             regions[-1] = (regions[-1][0], b)
         else:
             regions.append((a, b))
-    return regions
+    pieces: list[tuple[int, int]] = []
+    for a, b in regions:
+        while b - a > _PHONE_PIECE:
+            pieces.append((a, a + _PHONE_PIECE))
+            a += _PHONE_PIECE - _PHONE_OVERLAP
+        pieces.append((a, b))
+    return pieces
 
 
 def _run_recognizer(rec: _Recognizer, text: str) -> list[tuple[int, int, float]]:
@@ -450,7 +460,7 @@ def _run_recognizer(rec: _Recognizer, text: str) -> list[tuple[int, int, float]]
         for r in rec.impl.analyze(text[a:b], [rec.entity], None):  # type: ignore[arg-type]
             bare = text[a + r.start : a + r.end].isdigit()
             found.append((a + r.start, a + r.end, min(r.score, _BARE_DIGITS) if bare else r.score))
-    return found
+    return sorted(set(found))  # pieces overlap
 
 
 # --- the NER gate ----------------------------------------------------------------------------
@@ -490,12 +500,7 @@ class _Gate:
             word = m.group()
             if len(word) < 2 or covered.overlaps(start, end):
                 continue
-            before = text[start - 1] if start else ""
-            after = text[end : end + 2]
-            # Code, not prose: obj.Name, $Var, Foo(, Foo_bar, Name2, Foo.bar
-            if before in _CODE_BEFORE or after[:1] in ("(", "_") or after[:1].isdigit():
-                continue
-            if after[:1] == "." and after[1:2].isalnum():
+            if _code_like(text, start, end):
                 continue
             if word.isupper():  # SQL, HTML, NULL: acronyms and keywords far more than names
                 continue
@@ -521,6 +526,16 @@ class _Gate:
             else:
                 out.append((a, b))
         return out
+
+
+def _code_like(text: str, start: int, end: int) -> bool:
+    """An identifier in code rather than a word in prose: obj.Name, $Var, Foo(, Foo_bar, Name2,
+    Foo.bar, List<T>, Foo[0]."""
+    before = text[start - 1] if start else ""
+    after = text[end : end + 2]
+    if before in _CODE_BEFORE or after[:1] in ("(", "_", "<", "[", "{") or after[:1].isdigit():
+        return True
+    return after[:1] == "." and after[1:2].isalnum()
 
 
 def _widen_left(text: str, pos: int, words: int) -> int:
@@ -749,7 +764,11 @@ class _Typer:
                         seen.add(a, b)
                 items.append((a, b, part_label))
         for run in runs:
-            if not seen.overlaps(*run) and not covered.overlaps(*run):
+            if (
+                not seen.overlaps(*run)
+                and not covered.overlaps(*run)
+                and not _code_like(text, *run)
+            ):
                 items.append((*run, None))
         for m in _SPEAKER.finditer(text):  # "mika: who are you?" in a lowercase transcript
             a, b = m.span(1)

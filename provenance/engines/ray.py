@@ -65,6 +65,10 @@ TASK_BYTES = 64 * 1024 * 1024  # files smaller than this share a read task
 BLOCK_RECORDS = 2048  # a block (and so one actor call, one set of Parquet parts) holds at most
 BLOCK_CHARS = 8_000_000  # this many records and this much text
 INGEST_FINDINGS = 10_000  # corpus findings written to the store per transaction
+# On a cluster an actor lost with its node is restarted, a few times: a record that crashes
+# its actor must fail the scan, not retry forever. On a local instance a crash is never a lost
+# node, so it fails at once (and Ray then has no restartable actor to warn about on stderr).
+CLUSTER_ACTOR_RESTARTS = 3
 
 ProgressHook = Callable[[int, int, int], None]
 
@@ -106,10 +110,11 @@ def connect(address: str | None = None, workers: int | None = None) -> None:
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
-    if address is None:
-        # A new local instance enables token authentication anyway; saying so explicitly
-        # keeps Ray from printing a warning about it on every scan.
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    # A new local instance turns on token authentication and says so on every start; that is
+    # news to nobody running a scan, so the notice stays in Ray's logger.
+    auth = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = auth.level
+    auth.setLevel(logging.ERROR)
     try:
         ray.init(
             address=address,
@@ -121,6 +126,8 @@ def connect(address: str | None = None, workers: int | None = None) -> None:
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         where = f"at {address}" if address else "locally"
         raise InputError(f"cannot start or reach Ray {where}: {_first_line(exc)}") from None
+    finally:
+        auth.setLevel(level)
     _started_here = address is None
 
 
@@ -211,6 +218,7 @@ def _scan(
             compute=ActorPoolStrategy(size=size),
             num_cpus=1,
             fn_constructor_kwargs=actor_options,
+            max_restarts=0 if _started_here else CLUSTER_ACTOR_RESTARTS,
         )
         .iter_rows()
     )
@@ -292,7 +300,13 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
                 for group in groups
             ]
 
-    return ray.data.read_datasource(UnitSource(), num_cpus=0, concurrency=concurrency)
+    # One block stream per task, as the tasks produce them (no splitting to a block count).
+    return ray.data.read_datasource(
+        UnitSource(),
+        num_cpus=0,
+        concurrency=min(concurrency, len(groups)),
+        override_num_blocks=len(groups),
+    )
 
 
 def _read_units(group: list[_Unit]) -> Iterator[pa.Table]:

@@ -113,7 +113,7 @@ def duplicate_findings(
     width = detector.num_perm
 
     firsts = grouped(sketches, ["exact"], _exact_groups).materialize()
-    uniques = firsts.map_batches(_firsts, batch_format="pyarrow").materialize()
+    uniques = firsts.map_batches(_firsts, batch_format="pyarrow")
     exact_edges = firsts.map_batches(_exact_edges, batch_format="pyarrow")
 
     bands = uniques.map_batches(
@@ -375,18 +375,24 @@ def _verify(table: pa.Table, threshold: float, width: int) -> pa.Table:
 
 
 def _connected_components(edges: Dataset, grouped: _Grouper) -> Dataset:
-    """Stars (member, smallest id of its component) for every member that is not the smallest."""
+    """Stars (member, smallest id of its component) for every member that is not the smallest.
+
+    One round is a large-star then a small-star step; the small-star rows also carry the
+    large-star step's changes, so a round needs one materialisation and a count of changes.
+    """
     for _ in range(MAX_ROUNDS):
+        large = grouped(edges.map_batches(_both_ways, batch_format="pyarrow"), ["a"], _large_star)
         edges = grouped(
-            edges.map_batches(_both_ways, batch_format="pyarrow"), ["a"], _large_star
+            large.map_batches(_downwards, batch_format="pyarrow"), ["a"], _small_star
         ).materialize()
-        large_changes = edges.sum("changed") or 0
-        edges = grouped(
-            edges.map_batches(_downwards, batch_format="pyarrow"), ["a"], _small_star
-        ).materialize()
-        if large_changes == 0 and (edges.sum("changed") or 0) == 0:
+        changes = edges.map_batches(_changes, batch_size=None, batch_format="pyarrow")
+        if sum(row["changed"] for row in changes.take_all()) == 0:
             return edges
     raise RuntimeError(f"duplicate clusters did not converge in {MAX_ROUNDS} rounds")
+
+
+def _changes(table: pa.Table) -> pa.Table:
+    return pa.table({"changed": [pc.sum(table["changed"]).as_py() or 0]})
 
 
 def _both_ways(table: pa.Table) -> pa.Table:
@@ -396,7 +402,7 @@ def _both_ways(table: pa.Table) -> pa.Table:
 
 def _downwards(table: pa.Table) -> pa.Table:
     u, v = table["u"].to_numpy(), table["v"].to_numpy()
-    return pa.table({"a": np.maximum(u, v), "b": np.minimum(u, v)})
+    return pa.table({"a": np.maximum(u, v), "b": np.minimum(u, v), "changed": table["changed"]})
 
 
 def _unique_pairs(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -418,7 +424,12 @@ def _large_star(table: pa.Table) -> pa.Table:
 
 
 def _small_star(table: pa.Table) -> pa.Table:
-    """Each node links itself and its smaller neighbours to the smallest of them."""
+    """Each node links itself and its smaller neighbours to the smallest of them.
+
+    `changed` counts this step's new edges plus, on the first row, the changes the
+    large-star step reported for the edges that came in.
+    """
+    incoming = pc.sum(table["changed"]).as_py() or 0
     a, b = _unique_pairs(table)  # every b < a here
     starts, lengths = _runs(a)
     smallest = np.repeat(b[starts], lengths)
@@ -426,6 +437,8 @@ def _small_star(table: pa.Table) -> pa.Table:
     u = np.concatenate([a[starts], b[others]])
     v = np.concatenate([b[starts], smallest[others]])
     changed = np.concatenate([np.zeros(len(starts), np.int64), np.ones(int(others.sum()), np.int64)])
+    if len(changed):
+        changed[0] += incoming
     return pa.table([u, v, changed], schema=STAR_SCHEMA)
 
 

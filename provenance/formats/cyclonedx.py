@@ -232,7 +232,6 @@ def _model_components(
     base_id = bundle.base_model
     base_license = bundle.base_license
     adapter_file = bundle.adapter
-    config = bundle.adapter_config
     parameters: dict[str, Any] = {
         "approach": {"type": "supervised"},
         "task": str(bundle.card.get("pipeline_tag") or "text-generation"),

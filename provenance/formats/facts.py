@@ -313,8 +313,10 @@ class Bundle:
         base = self.manifest.get("base_model")
         if isinstance(base, Mapping):
             base = base.get("name_or_path") or base.get("id") or base.get("name")
-        base = base or self.adapter_config.get("base_model_name_or_path") or self.card.get(
-            "base_model"
+        base = (
+            base
+            or self.adapter_config.get("base_model_name_or_path")
+            or self.card.get("base_model")
         )
         if isinstance(base, list):
             base = base[0] if base else None
@@ -445,9 +447,10 @@ def _front_matter(path: Path) -> dict[str, Any]:
 
 def hub_url(model_or_dataset: str, *, dataset: bool = False) -> str | None:
     """The Hugging Face page of a hub id (`org/name`), or None for a local path."""
-    if re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", model_or_dataset) and not Path(
-        model_or_dataset
-    ).exists():
+    if (
+        re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", model_or_dataset)
+        and not Path(model_or_dataset).exists()
+    ):
         prefix = "datasets/" if dataset else ""
         return f"https://huggingface.co/{prefix}{model_or_dataset}"
     return None

@@ -192,7 +192,7 @@ def bar_chart(chart_id: str, items: Sequence[tuple[str, int, str]]) -> str:
         short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
         css_class = f' class="{escape(cls)}"' if cls else ""
         rows.append(
-            f'<g><title>{escape(label)}: {value}</title>'
+            f"<g><title>{escape(label)}: {value}</title>"
             f'<text x="{LABEL_WIDTH - 6}" y="{y + 16}" text-anchor="end">{escape(short)}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y + 4}" width="{bar}" height="{ROW_HEIGHT - 8}"'
             f"{css_class}></rect>"
@@ -290,7 +290,7 @@ def _records(report: ScanReport) -> str:
     rows = "\n".join(
         f'<tr><td class="mono">{escape(r["file"])}</td><td class="num">{r["row"]}</td>'
         f'<td><span class="badge {escape(r["status"])}">{escape(r["status"])}</span></td>'
-        f'<td>{escape(", ".join(r["reasons"]))}</td></tr>'
+        f"<td>{escape(', '.join(r['reasons']))}</td></tr>"
         for r in problems
     )
     return (
@@ -319,7 +319,7 @@ def _licenses(report: ScanReport) -> str:
         )
     rows = "\n".join(
         f"<tr><td><code>{escape(str(e.get('spdx') or 'unknown'))}</code></td>"
-        f"<td class=\"mono\">{escape(_applies(e.get('applies_to')))}</td>"
+        f'<td class="mono">{escape(_applies(e.get("applies_to")))}</td>'
         f"<td>{_evidence_list(e.get('evidence') or [])}</td></tr>"
         for e in entries
     )
@@ -383,7 +383,10 @@ def _policy(report: ScanReport) -> str:
     items = "".join(
         f"<dt>{escape(label)}</dt><dd>{escape(str(value))}</dd>" for label, value in facts
     )
-    return f'<h2>Policy, tools and declared use</h2>\n<div class="panel"><dl class="facts">{items}</dl></div>'
+    return (
+        "<h2>Policy, tools and declared use</h2>\n"
+        f'<div class="panel"><dl class="facts">{items}</dl></div>'
+    )
 
 
 def _describe(value: Any) -> str:

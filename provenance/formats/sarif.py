@@ -111,8 +111,10 @@ def sarif_log(report: ScanReport) -> dict[str, Any]:
             "scanId": scan.scan_id,
             "policySha256": scan.policy_sha256,
             "datasetFingerprint": scan.fingerprint,
-            "summary": {k: report.summary[k] for k in ("records", "cleared", "redacted",
-                                                      "blocked", "errors")},  # fmt: skip
+            "summary": {
+                k: report.summary[k]
+                for k in ("records", "cleared", "redacted", "blocked", "errors")
+            },
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
@@ -308,4 +310,3 @@ def repo_prefix(source: str, root: str | None) -> str:
 
 def repo_uri(prefix: str, path: str) -> str:
     return f"{prefix}/{path}" if prefix else path
-

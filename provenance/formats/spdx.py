@@ -267,7 +267,9 @@ def _models(
     graph.relate(adapter, "trainedOn", [dataset])
     graph.relate(adapter, "contains", files)
     graph.relate(
-        adapter, "hasDocumentation", [by_name[n] for n in ("README.md", "DATASHEET.md") if n in by_name]
+        adapter,
+        "hasDocumentation",
+        [by_name[n] for n in ("README.md", "DATASHEET.md") if n in by_name],
     )
     graph.relate(
         adapter,
@@ -350,7 +352,7 @@ def _intended_use(usage: dict[str, Any]) -> str | None:
     if not use_cases:
         return None
     commercial = usage.get("commercial")
-    kind = {True: "commercial", False: "non-commercial"}.get(commercial, "")
+    kind = "" if commercial is None else ("commercial" if commercial else "non-commercial")
     return f"Fine-tuning for {', '.join(map(str, use_cases))}" + (f" ({kind})" if kind else "")
 
 

@@ -32,17 +32,14 @@ def renderable(report: ScanReport) -> Group:
     for status, key in (("cleared", "cleared"), ("redacted", "redacted"), ("blocked", "blocked"),
                         ("error", "errors")):  # fmt: skip
         head.append(f"{summary[key]} {status}  ", style=_STYLE[status])
-    head.append(f"of {summary['records']} records   scan {report.scan.scan_id}")
+    head.append(f"of {summary['records']} records")
 
     by_type = Table(title="Findings by type", title_justify="left", show_edge=False)
     by_type.add_column("Type")
     by_type.add_column("Count", justify="right")
     by_type.add_column("Action")
-    actions: dict[str, str] = {}
-    for f in report.findings:
-        actions.setdefault(f.type, f.action.value)
     for finding_type, count in summary["findings_by_type"].items():
-        by_type.add_row(finding_type, str(count), actions.get(finding_type, ""))
+        by_type.add_row(finding_type, str(count), report.type_actions.get(finding_type, ""))
 
     problems = Table(title="Records not cleared", title_justify="left", show_edge=False)
     for column in ("File", "Row", "Status", "Reasons"):

@@ -605,13 +605,13 @@ class EvidenceReader:
             found += self._text_evidence(
                 text[start:stop], rel, text.count("\n", 0, start) + 1, "card-text", f"{rel}:text"
             )
-        for m in _CC_URL.finditer(text, body_start):
-            if any(a <= m.start() < b for a, b in covered):
+        for url in _CC_URL.finditer(text, body_start):
+            if any(a <= url.start() < b for a, b in covered):
                 continue
             found.append(
                 Evidence(
-                    "card-text", rel, text.count("\n", 0, m.start()) + 1, _clip(m.group(0)),
-                    cc_id(m.group(1).replace("-", " "), m.group(2))[0], f"{rel}:url",
+                    "card-text", rel, text.count("\n", 0, url.start()) + 1, _clip(url.group(0)),
+                    cc_id(url.group(1).replace("-", " "), url.group(2))[0], f"{rel}:url",
                 )
             )  # fmt: skip
         for m in self.names.lineage_mentions(text.lower()):

@@ -50,7 +50,7 @@ FINDINGS = [
     _finding("train.jsonl", 2, "pii", "US_SSN", Action.BLOCK, field="input",
              start=4, end=15, score=0.95, preview="0**-**-****"),
     _finding("train.jsonl", 3, "reference", "REFERENCE_MATCH", Action.BLOCK, field="output",
-             start=0, end=96, score=0.93, preview="Call me Ishmael. Some years ago, never mind how…",
+             start=0, end=96, score=0.93, preview="Call me Ishmael. Some years ago, never mind…",
              detail={"reference_set": "books", "reference_doc": "moby-dick.txt",
                      "reference_license": "LicenseRef-all-rights-reserved",
                      "license_permits_training": "not-permitted", "containment": 0.93,

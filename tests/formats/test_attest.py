@@ -1,4 +1,4 @@
-"""Signed attestations: keygen, attest, verify --key, and every way a bundle can be tampered with."""
+"""Signed attestations: keygen, attest, verify --key, and each way a bundle can be tampered with."""
 
 from __future__ import annotations
 

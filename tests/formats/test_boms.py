@@ -62,7 +62,9 @@ def test_cyclonedx_with_bundle_links_adapter_base_and_data(
     assert adapter["name"] == "llama2-7b-support-lora"
     assert adapter["modelCard"]["modelParameters"]["datasets"] == [{"ref": "dataset"}]
     assert adapter["pedigree"]["ancestors"][0]["purl"] == "pkg:huggingface/meta-llama/Llama-2-7b-hf"
-    assert adapter["licenses"] == [{"expression": "LicenseRef-llama2", "acknowledgement": "declared"}]
+    assert adapter["licenses"] == [
+        {"expression": "LicenseRef-llama2", "acknowledgement": "declared"}
+    ]
     refs = {c["bom-ref"]: c for c in bom["components"]}
     assert refs["model-base"]["type"] == "machine-learning-model"
     assert refs["dataset"]["data"][0]["governance"] == {

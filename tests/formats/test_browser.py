@@ -8,6 +8,7 @@ protocol with `websocket-client`. Without either, the test is skipped and says w
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -83,7 +84,9 @@ class DevTools:
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[DevTools]:
     binary = _browser()
-    pytest.importorskip("websocket", reason="the browser test drives Chromium with websocket-client")
+    pytest.importorskip(
+        "websocket", reason="the browser test drives Chromium with websocket-client"
+    )
     process = subprocess.Popen(
         [
             binary, "--headless", "--no-sandbox", "--disable-gpu",
@@ -102,10 +105,9 @@ def chromium(tmp_path: Path) -> Iterator[DevTools]:
         try:
             yield tools
         finally:
-            try:
+            # The browser may already be gone; the process is ended below either way.
+            with contextlib.suppress(Exception):
                 tools.send("Browser.close")
-            except Exception:  # noqa: BLE001 - the browser may already be gone; it is ended below
-                pass
             tools.close()
     finally:
         try:

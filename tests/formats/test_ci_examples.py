@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import click
 import yaml
@@ -40,10 +39,7 @@ def check(args: list[str]) -> None:
 def test_workflow_uses_real_commands_and_options() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     runs = [
-        step["run"]
-        for job in workflow["jobs"].values()
-        for step in job["steps"]
-        if "run" in step
+        step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
     ]
     commands = [c for run in runs for c in provenance_commands(run)]
     assert {c[0] for c in commands} >= {"scan", "report", "train", "attest", "verify", "check"}

@@ -84,7 +84,10 @@ def scan(dataset: Path, store_dir: Path, policy: str | None = None) -> str:
     """Scan with the regex PII detector (the `fake_pii` fixture must be active)."""
     with Store(store_dir) as store:
         outcome = run_scan(
-            str(dataset), store=store, policy=load_policy(policy), options=ScanOptions(workers=1)
+            str(dataset),
+            store=store,
+            policy=load_policy(policy),
+            options=ScanOptions(detectors=("pii",), workers=1),
         )
     return outcome.scan_id
 
