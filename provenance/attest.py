@@ -386,7 +386,9 @@ def _check_subjects(root: Path, attestation: Path, result: Verification) -> None
             continue
         covered.add(relative.as_posix())
         target = root / relative
-        if not target.is_file():
+        if target.is_symlink():
+            result.problems.append(f"{name}: a symlink, not the attested file")
+        elif not target.is_file():
             result.problems.append(f"{name}: missing (attested sha256 {digest[:12]}…)")
         elif file_sha256(target) != digest:
             result.problems.append(f"{name}: sha256 differs from the attested {digest[:12]}…")
@@ -394,7 +396,11 @@ def _check_subjects(root: Path, attestation: Path, result: Verification) -> None
     exclude = {ATTESTATION}
     if attestation.resolve().parent == root.resolve():
         exclude.add(attestation.name)
-    for extra in bundle_files(root, exclude=exclude):
-        rel = extra.relative_to(root).as_posix()
-        if rel not in covered:
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel in covered or rel in exclude:
+            continue
+        if path.is_symlink():
+            result.problems.append(f"{rel}: a symlink the attestation does not cover")
+        elif path.is_file():
             result.problems.append(f"{rel}: not covered by the attestation")

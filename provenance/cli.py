@@ -133,6 +133,16 @@ def preview_rows(fmt: str) -> int | None:
     return 500 if fmt in ("table", "markdown") else None
 
 
+def attest_module() -> Any:
+    """provenance.attest, or one line saying how to install it (a scan-only install lacks it)."""
+    try:
+        import provenance.attest as module
+    except ModuleNotFoundError as exc:
+        hint = "pip install 'provenance-audit[attest]'"
+        raise InputError(f"signing needs {exc.name}: {hint}") from None
+    return module
+
+
 def render_report(
     report: Any, fmt: str, *, bundle: str | None = None, organization: str | None = None
 ) -> str:
@@ -181,6 +191,10 @@ def cli() -> None:
               help="Allow downloading a Hugging Face dataset named by id.")
 @click.option("--refs", "reference_sets", multiple=True, metavar="NAME",
               help="Reference set to match against (repeatable) [default: every registered set].")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run on local processes, or on a Ray cluster (needs the `ray` extra).")
+@click.option("--ray-address", envvar="RAY_ADDRESS", default=None, metavar="ADDR",
+              help="Ray cluster to use with --engine ray [env RAY_ADDRESS; default: start one].")
 @store_option
 @quiet_option
 def scan(
@@ -195,6 +209,8 @@ def scan(
     usage_path: str | None,
     allow_network: bool,
     reference_sets: tuple[str, ...],
+    engine: str,
+    ray_address: str | None,
     store_dir: str | None,
     quiet: bool,
 ) -> None:
@@ -206,6 +222,7 @@ def scan(
 
         provenance scan examples/dataset
         provenance scan data.jsonl -f json -o audit.json --workers 2
+        provenance scan ./corpus --engine ray --ray-address auto
     """
     from provenance.detectors import DEFAULT_DETECTORS
     from provenance.licensing.usage import load_usage
@@ -231,6 +248,8 @@ def scan(
         project_file=usage_file,
         detector_options=detector_options,
         usage=usage,
+        engine=engine,
+        ray_address=ray_address,
     )
     with Store(store_dir) as store, scan_progress(quiet) as progress:
         outcome = run_scan(dataset, store=store, policy=policy, options=options, progress=progress)
@@ -685,9 +704,7 @@ def verify(
         raise InputError("--attestation needs --key")
     result = verify_bundle(directory, store=store_dir)
     if public_key:
-        from provenance.attest import verify_attestation
-
-        signed = verify_attestation(directory, public_key, attestation)
+        signed = attest_module().verify_attestation(directory, public_key, attestation)
         result.problems += [f"attestation: {problem}" for problem in signed.problems]
         if signed.ok:
             result.checked.append(f"attestation signature and {signed.subjects} subjects")
@@ -718,9 +735,7 @@ def keygen(key: str, algorithm: str, force: bool, quiet: bool) -> None:
         provenance keygen signing.pem
         provenance keygen release.pem --algorithm ecdsa-p256
     """
-    from provenance.attest import generate_keypair
-
-    private, public = generate_keypair(key, algorithm=algorithm, force=force)
+    private, public = attest_module().generate_keypair(key, algorithm=algorithm, force=force)
     note(f"wrote {private} (private: keep it secret) and {public} (public: publish it)", quiet)
 
 
@@ -740,9 +755,7 @@ def attest(directory: str, private_key: str, output: str | None, quiet: bool) ->
 
         provenance attest out/adapter --key signing.pem
     """
-    from provenance.attest import attest as sign_bundle
-
-    target = sign_bundle(directory, private_key, output)
+    target = attest_module().attest(directory, private_key, output)
     note(f"attested {directory}: {target}", quiet)
 
 

@@ -23,7 +23,7 @@ ROWS = [
 
 
 def scan(path: Path, store: Store, **options: object) -> str:
-    opts = ScanOptions(workers=1, **options)  # type: ignore[arg-type]
+    opts = ScanOptions(workers=1, detectors=("pii",), **options)  # type: ignore[arg-type]
     return run_scan(str(path), store=store, policy=load_policy(), options=opts).scan_id
 
 
@@ -75,8 +75,9 @@ def test_interrupted_scan_is_incomplete_and_resumes(
             store.scan()
         monkeypatch.setattr(scan_module, "batches", real)
         outcome = run_scan(
-            str(root), store=store, policy=load_policy(), options=ScanOptions(workers=1)
-        )
+            str(root), store=store, policy=load_policy(),
+            options=ScanOptions(workers=1, detectors=("pii",)),
+        )  # fmt: skip
         assert outcome.resumed_files == 1
         assert store.execute("SELECT count(*), min(status) FROM scans").fetchone() == (1, "complete")
         assert outcome.summary["records"] == 6

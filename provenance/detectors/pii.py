@@ -635,8 +635,14 @@ _NAME_RUN = regex.compile(
     r"(?:[ \t]+(?:(?:" + "|".join(sorted(_PARTICLES)) + r")[ \t]+){0,2}"
     r"\p{Lu}[\p{L}\p{M}'’\-]*(?:\.(?=[ \t]))?){0,5}"
 )
-_NAME_WORD = regex.compile(
-    r"\p{Lu}(?:[\p{Ll}\p{M}]+|[\p{Ll}\p{M}]*(?:['’\-]?\p{Lu}[\p{Ll}\p{M}]+)+)"
+# A capitalised word as names are written: Anna, McDonald, O'Brien, Jean-Pierre (not JQuery).
+_NAME_WORD = regex.compile(r"(?:\p{Lu}['’])?\p{Lu}[\p{Ll}\p{M}]+(?:['’\-]?\p{Lu}[\p{Ll}\p{M}]+)*")
+# English derivational endings: a capitalised word with one is a word, not a name, even when
+# the dictionary lacks it (Scalability, Contextualized).
+_ENGLISH_ENDING = regex.compile(
+    r"(?:tion|sion|ity|ment|ness|ism|ology|ization|isation|ized|ised|able|ible|ance|ence|ship"
+    r"|hood|ful|less|ous|ive|ing|ings|ers|ists?)$",
+    regex.IGNORECASE,
 )
 _INITIAL = regex.compile(r"\p{Lu}\.?")
 _LIST_PART = regex.compile(r"[^,&]+?(?=\s*(?:,|&|\band\b|$))")
@@ -646,6 +652,13 @@ _NOT_A_NAME = regex.compile(r"[\d@_=/\\<>{}\[\]|#$%^*+~`]|://")
 _CAMEL = regex.compile(r"\p{Ll}{3}\p{Lu}")  # ArrayList, JavaScript; not McDonald, DeShawn
 _TYPED_LABELS = frozenset(
     {"PERSON", "PER", "GPE", "LOC", "FAC", "NORP", "ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
+)
+# A date or time the model found is reported when it names a point in time: a year, a month or
+# weekday, a numeric date or clock time (not "30 seconds", "the 20s" or a bare 8).
+_DATE_LIKE = regex.compile(
+    r"\b(?:1[0-9]|20)\d\d\b|\d[/.\-:]\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+    r"|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\d\s*(?:am|pm|a\.m\.|p\.m\.)",
+    regex.IGNORECASE,
 )
 _SCORE_CUE = 0.85  # a cue phrase next to a capitalised name
 _SCORE_RELABEL = 0.7  # the model's span, its label corrected by the dictionary test
@@ -747,7 +760,7 @@ class _Typer:
         for s, e, label in sorted(ents):
             if label in ("DATE", "TIME"):
                 start, end = _trim(text, s, e)
-                if end > start and any(c.isdigit() for c in text[start:end]):
+                if end > start and _DATE_LIKE.search(text[start:end]):
                     out.append(_Span(start, end, "DATE_TIME", _NER_SCORE, f"spacy-{label}", True))
                 continue
             if label not in _TYPED_LABELS:  # CARDINAL "ten" in "Willemine ten Pas" is no entity
@@ -776,12 +789,15 @@ class _Typer:
                 self.lexicon is not None
                 and m.group(1) not in self.openers
                 and not seen.overlaps(a, b)
+                and not _ENGLISH_ENDING.search(m.group(1))
                 and not self.lexicon.known(m.group(1))
             ):
                 out.append(_Span(a, b, "PERSON", _SCORE_UNSEEN, "name-run/speaker", True))
         decisions = [self._decide(text, s, e, label) for s, e, label in sorted(items)]
         for d in _share_list_types(text, decisions):
-            if d.type is not None and _plausible(text[d.start : d.end], d.type, self.stop_words):
+            if d.type is None or _is_code_line(text, d.start):
+                continue
+            if _plausible(text[d.start : d.end], d.type, self.stop_words):
                 source = f"spacy-{d.label}" if d.label else "name-run"
                 out.append(_Span(d.start, d.end, d.type, d.score, f"{source}/{d.how}", True))
         return out
@@ -823,6 +839,20 @@ class _Typer:
         start, end = _trim(text, words[0][0], words[-1][1])
         return (start, end) if end > start else None
 
+    def _foreign(self, names: list[str]) -> bool:
+        """Not English: the last name word is not in the model's dictionary and has no English
+        ending (and is no initial or two-letter abbreviation)."""
+        if self.lexicon is None or not names:
+            return False
+        last = names[-1].rstrip(".")
+        last = last[:-2] if last.endswith(("'s", "’s")) else last
+        return (
+            len(last) > 2
+            and _NAME_WORD.fullmatch(last) is not None
+            and not _ENGLISH_ENDING.search(last)
+            and not self.lexicon.known(last)
+        )
+
     def _decide(self, text: str, s: int, e: int, label: str | None) -> _Decision:
         value = text[s:e]
         words = value.split()
@@ -839,8 +869,11 @@ class _Typer:
         ):
             return _Decision(s, e, "LOCATION", _SCORE_CUE, "cue", label)
         shaped = _name_shaped(words)
+        names = [w for w in words if w.lower() not in _PARTICLES and not _INITIAL.fullmatch(w)]
+        foreign = self._foreign(names)
+        # A transcript's speaker ("Halldór: What a wife."), not a form label ("Returns:").
         line_start = not text[max(0, s - 80) : s].rpartition("\n")[2].strip(" \t>")
-        speaker = line_start and after.lstrip(" \t").startswith(":")
+        speaker = line_start and after.lstrip(" \t").startswith(":") and foreign
         # "Shovda is very reliable. You can always depend on him." (not "Paris ... her")
         referred = (
             self.person_refs is not None
@@ -858,21 +891,23 @@ class _Typer:
         if model_type is not None:
             return _Decision(s, e, model_type, _NER_SCORE, "model", label)
         # A run the model missed, or a "First Last" it labelled ORG, WORK_OF_ART...: a name when
-        # a word is not English. A single word it called an organization stays one (Xignite).
-        names = [w for w in words if w.lower() not in _PARTICLES and not _INITIAL.fullmatch(w)]
-        lexicon = self.lexicon
-        if (
-            shaped
-            and lexicon is not None
-            and (label is None or len(names) >= 2)
-            and any(not lexicon.known(w) for w in names)
-        ):
+        # its last word is not English. A single word it called an organization stays one.
+        if shaped and foreign and (label is None or len(names) >= 2):
             score = _SCORE_RELABEL if label else _SCORE_UNSEEN
             return _Decision(s, e, "PERSON", score, "dictionary", label)
         return _Decision(s, e, None, 0.0, "none" if shaped else "shape", label)
 
 
-_SPEAKER = regex.compile(r"(?m)^[ \t>]*(\p{Ll}[\p{Ll}\p{M}'’\-]+)(?=[ \t]*:(?:[ \t\"“']|$))")
+# "mika: who are you?": a lowercase word opening a line, then ":" and words, not a "key: value;"
+_SPEAKER = regex.compile(
+    r"(?m)^[ \t>]*(\p{Ll}[\p{Ll}\p{M}]+)(?=[ \t]*:[ \t]*[\"“']?\p{L}[^\n;{},]*[^\n;{},\s]$)"
+)
+# A line of code, not prose: a name-like word there is an identifier unless quoted or commented.
+_CODE_LINE = regex.compile(
+    r"[;{}]\s*$|^\s*(?:def|class|import|from|return|if|elif|for|while|public|private|protected"
+    r"|static|void|int|let|const|var|function|#include|package|using|try|catch)\b"
+    r"|[=!<>]=|=>|->|::|\w\(.*\)"
+)
 _SENTENCE_BREAK = regex.compile(r"[.!?]+[\s\"'”’)]+")
 
 
@@ -881,6 +916,19 @@ def _next_sentences(text: str, end: int) -> str:
     window = text[end : end + 160]
     breaks = [m.end() for m in _SENTENCE_BREAK.finditer(window)]
     return window[: breaks[1]] if len(breaks) > 1 else window
+
+
+def _is_code_line(text: str, start: int) -> bool:
+    """Is `start` on a line of code, outside a string literal or a comment? (Looks at most 300
+    characters either side: a longer line is prose.)"""
+    a = text.rfind("\n", max(0, start - 300), start) + 1 or max(0, start - 300)
+    b = text.find("\n", start, start + 300)
+    line = text[a : b if b >= 0 else min(len(text), start + 300)]
+    if not _CODE_LINE.search(line):
+        return False
+    head = text[a:start]
+    quoted = head.count('"') % 2 == 1 or head.count("'") % 2 == 1
+    return not quoted and "#" not in head and "//" not in head
 
 
 def _name_shaped(words: list[str]) -> bool:
@@ -912,8 +960,13 @@ def _share_list_types(text: str, decisions: list[_Decision]) -> list[_Decision]:
             people, places = votes.count("PERSON"), votes.count("LOCATION")
             if people != places:
                 kind = "PERSON" if people > places else "LOCATION"
+                # A word no one typed joins only a list that is mostly names already.
+                strong = max(people, places) >= 2 and 2 * max(people, places) >= len(group)
                 for k in group:
-                    if out[k].how in ("model", "dictionary", "none") and out[k].type != kind:
+                    how = out[k].how
+                    if out[k].type != kind and (
+                        how in ("model", "dictionary") or (how == "none" and strong)
+                    ):
                         out[k] = out[k]._replace(type=kind, score=_SCORE_UNSEEN, how="list")
         i = j + 1
     return out

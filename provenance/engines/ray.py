@@ -25,15 +25,18 @@ progress bars or Ray Data chatter on stderr (its logs stay in the Ray session di
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import logging
 import os
 import pickle
+import time
 import uuid
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import groupby, islice
@@ -103,9 +106,7 @@ def connect(address: str | None = None, workers: int | None = None) -> None:
     try:
         import ray
     except ImportError:
-        raise InputError(
-            "the ray engine needs Ray: pip install 'provenance-audit[ray]'"
-        ) from None
+        raise InputError("the ray engine needs Ray: pip install 'provenance-audit[ray]'") from None
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if ray.is_initialized():
         return
@@ -160,58 +161,30 @@ def run_ray(
     store when this returns; other corpus-level detectors have absorbed their sketches.
     """
     import ray
-
-    try:
-        with _quiet_ray_data():
-            results = _Results.create(store, scan_id)
-            try:
-                _scan(dataset, specs, driver, store, scan_id, policy, done, workers,
-                      progress, total_files, results)  # fmt: skip
-            finally:
-                results.remove()
-    except ray.exceptions.RayError as exc:
-        expected = _provenance_error(exc)
-        if expected is not None:
-            raise expected from None
-        raise
-    finally:
-        disconnect()
-
-
-def _scan(
-    dataset: Dataset,
-    specs: Sequence[DetectorSpec],
-    driver: Sequence[Detector],
-    store: Store,
-    scan_id: str,
-    policy: Policy,
-    done: frozenset[str],
-    workers: int | None,
-    progress: ProgressHook | None,
-    total_files: int,
-    results: _Results,
-) -> None:
-    import ray
     from ray.data import ActorPoolStrategy
 
-    corpus = [d.name for d in driver if type(d).sketch_batch is not Detector.sketch_batch]
-    units = _units(dataset)
-    if not corpus:  # finished files are read again only for the sketches of corpus detectors
-        units = [u for u in units if u.path not in done]
-    size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    actor_options = {
-        "specs": [ray.put(list(specs))],  # in a list: the actor fetches it, once per node
-        "registry": {s.name: BUILTIN[s.name] for s in specs},
-        "policy": policy,
-        "sketch_only": done,
-        "distributed": [n for n in corpus if n in DISTRIBUTED],
-        "results": results.uri,
-    }
-    # Reading is a small share of the work next to detection: read tasks ask for no CPU, so
-    # every core can hold a detector actor (1-CPU reads would deadlock against a full pool).
-    manifests = (
-        _read(units, concurrency=size)
-        .map_batches(
+    with ExitStack() as cleanup:
+        cleanup.callback(disconnect)
+        cleanup.enter_context(_quiet_ray_data())
+        results = _Results.create(store, scan_id)
+        cleanup.callback(results.remove)
+
+        corpus = [d.name for d in driver if type(d).sketch_batch is not Detector.sketch_batch]
+        units = _units(dataset)
+        if not corpus:  # finished files are read again only for corpus detectors' sketches
+            units = [u for u in units if u.path not in done]
+        size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        actor_options = {
+            "specs": [ray.put(list(specs))],  # in a list: each actor fetches it from its node
+            "registry": {s.name: BUILTIN[s.name] for s in specs},
+            "policy": policy,
+            "sketch_only": done,
+            "distributed": [n for n in corpus if n in DISTRIBUTED],
+            "results": results.uri,
+        }
+        # Reading is a small share of the work next to detection: read tasks ask for no CPU,
+        # so every core can hold a detector actor (1-CPU reads would deadlock a full pool).
+        manifests = _read(units, concurrency=size).map_batches(
             _ScanActor,
             batch_size=None,
             batch_format="pyarrow",
@@ -220,20 +193,36 @@ def _scan(
             fn_constructor_kwargs=actor_options,
             max_restarts=0 if _started_here else CLUSTER_ACTOR_RESTARTS,
         )
-        .iter_rows()
-    )
-    ingest = _Ingest(store, scan_id, results, done, progress, total_files)
-    for manifest in manifests:
-        ingest(json.loads(manifest["manifest"]))
-    for detector in driver:
-        if detector.name in DISTRIBUTED and ingest.shared[detector.name]:
-            found = DISTRIBUTED[detector.name].findings(
-                detector, results.dataset(f"sketches/{detector.name}"), ingest.shared[detector.name]
-            )
-            while chunk := list(islice(found, INGEST_FINDINGS)):
-                store.add_findings(scan_id, [k for f in chunk if (k := policy.apply(f)) is not None])
-        elif detector.name in corpus and ingest.gathered:
-            _absorb_in_order(detector, results)
+        rows = iter(manifests.iter_rows())  # a generator: closing it stops the pipeline
+        ingest = _Ingest(store, scan_id, results, done, progress, total_files)
+        try:
+            for row in rows:
+                ingest(json.loads(row["manifest"]))
+        finally:
+            getattr(rows, "close", lambda: None)()  # on an error, stop the actors first
+        _wait_for_released_cpus()
+
+        for detector in driver:
+            if detector.name in DISTRIBUTED and ingest.shared[detector.name]:
+                sketches = results.dataset(f"sketches/{detector.name}")
+                found = DISTRIBUTED[detector.name].findings(
+                    detector, sketches, ingest.shared[detector.name]
+                )
+                while chunk := list(islice(found, INGEST_FINDINGS)):
+                    kept = [k for f in chunk if (k := policy.apply(f)) is not None]
+                    store.add_findings(scan_id, kept)
+            elif detector.name in corpus and ingest.gathered:
+                _absorb_in_order(detector, results)
+
+
+def _wait_for_released_cpus(timeout: float = 10.0) -> None:
+    """Ray stops the scan's actors asynchronously; the corpus stages start once a CPU is free
+    (Ray Data would otherwise warn that it has no CPU to run on)."""
+    import ray
+
+    deadline = time.monotonic() + timeout
+    while not ray.available_resources().get("CPU") and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -280,7 +269,7 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
         else:
             groups.append([unit])
 
-    class UnitSource(Datasource):  # type: ignore[misc]
+    class UnitSource(Datasource):
         def estimate_inmemory_data_size(self) -> int | None:
             return None
 
@@ -429,13 +418,28 @@ class _ScanActor:
     ) -> None:
         import ray
 
-        self.detectors = [_build(spec, registry[spec.name]) for spec in ray.get(specs[0])]
         self.policy = policy
         self.sketch_only = sketch_only
         self.distributed = set(distributed)
         self.results = _Results(results)
+        self.failure: ProvenanceError | None = None
+        try:
+            self.detectors = [_build(spec, registry[spec.name]) for spec in ray.get(specs[0])]
+        except ProvenanceError as exc:  # e.g. a spaCy model missing on this node
+            self.failure = exc
 
     def __call__(self, block: pa.Table) -> pa.Table:
+        """Scan one block; a ProvenanceError comes back as a value, for the driver to raise
+        with its own message (Ray would only carry it as the text of a traceback)."""
+        try:
+            if self.failure is not None:
+                raise self.failure
+            manifest = self._scan(block)
+        except ProvenanceError as exc:
+            manifest = {"error": base64.b64encode(pickle.dumps(exc)).decode()}
+        return pa.table({"manifest": [json.dumps(manifest)]})
+
+    def _scan(self, block: pa.Table) -> dict[str, Any]:
         rows = _records_from_table(block)
         file_index = {record.file: index for index, record, _ in rows}
         first_index, first, _ = rows[0]
@@ -449,25 +453,31 @@ class _ScanActor:
             for batch in batches(records, self.sketch_only):
                 result = process_batch(self.detectors, batch)
                 stored.extend(result.records)
-                findings.extend(k for f in result.findings if (k := self.policy.apply(f)) is not None)
+                findings.extend(
+                    k for f in result.findings if (k := self.policy.apply(f)) is not None
+                )
                 head = batch.records[0]
                 for name, sketches in result.sketches.items():
                     if name in self.distributed:
                         shared[name].extend(sketches)
                     else:
-                        gathered.append((file_index[head.file], head.row, name, pickle.dumps(sketches)))
+                        gathered.append(
+                            (file_index[head.file], head.row, name, pickle.dumps(sketches))
+                        )
         if stored:
             self.results.write("records", part, _stored_records_table(stored))
         if findings:
             self.results.write("findings", part, _findings_table(findings))
         for name, sketches in shared.items():
-            self.results.write(f"sketches/{name}", part, DISTRIBUTED[name].rows(sketches, file_index))
+            self.results.write(
+                f"sketches/{name}", part, DISTRIBUTED[name].rows(sketches, file_index)
+            )
         if gathered:
             self.results.write("gathered", part, pa.Table.from_pylist(
                 [dict(zip(GATHERED_SCHEMA.names, g, strict=True)) for g in gathered],
                 schema=GATHERED_SCHEMA,
             ))  # fmt: skip
-        manifest = {
+        return {
             "part": part,
             "records": len(stored),
             "findings": len(findings),
@@ -476,7 +486,6 @@ class _ScanActor:
             "shared": {name: len(s) for name, s in shared.items()},
             "gathered": len(gathered),
         }
-        return pa.table({"manifest": [json.dumps(manifest)]})
 
 
 def _build(spec: DetectorSpec, path: str) -> Detector:
@@ -581,6 +590,9 @@ class _Ingest:
         self.gathered = 0
 
     def __call__(self, manifest: dict[str, Any]) -> None:
+        if "error" in manifest:
+            error: ProvenanceError = pickle.loads(base64.b64decode(manifest["error"]))
+            raise error
         part = manifest["part"]
         with self.store.transaction():
             if manifest["records"]:
@@ -628,7 +640,7 @@ def _absorb_in_order(detector: Detector, results: _Results) -> None:
         detector.absorb(pickle.loads(row["sketches"]))
 
 
-# -- quiet, and errors users can act on ------------------------------------------------------
+# -- quiet Ray ---------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -657,27 +669,20 @@ def _quiet_ray_data() -> Iterator[None]:
     for handler in consoles:  # Ray Data's INFO lines go to its log file only
         handler.setLevel(max(handler.level, logging.WARNING))
     try:
-        yield
+        with warnings.catch_warnings():
+            # Ray Data guesses a stage's inputs from the read task count; each of our read
+            # tasks streams many blocks, so its "fewer inputs than actors" advice does not apply.
+            warnings.filterwarnings("ignore", "The (minimum|maximum) number of concurrent")
+            # `max_restarts` can only reach the actors through `ray_remote_args`, which Ray
+            # 2.60 deprecates without a replacement yet (revisit before Ray 2.64).
+            warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated")
+            yield
     finally:
         for name, value in saved.items():
             setattr(context, name, value)
         progress_logger.setLevel(levels[0])
         for handler, level in zip(consoles, levels[1:], strict=True):
             handler.setLevel(level)
-
-
-def _provenance_error(exc: BaseException) -> ProvenanceError | None:
-    """The ProvenanceError (bad input, e.g. a spaCy model that is not installed) behind a Ray
-    error raised in an actor, so the user gets its one-line message and exit code."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        cause = getattr(current, "cause", None)
-        if isinstance(current, ProvenanceError) and not isinstance(cause, BaseException):
-            return current
-        current = cause if isinstance(cause, BaseException) else current.__cause__
-    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -117,8 +118,7 @@ def duplicate_findings(
     exact_edges = firsts.map_batches(_exact_edges, batch_format="pyarrow")
 
     bands = uniques.map_batches(
-        _band_rows,
-        fn_kwargs={"bands": detector.bands, "rows": detector.rows, "width": width},
+        partial(_band_rows, bands=detector.bands, rows=detector.rows, width=width),
         batch_format="pyarrow",
     )
     pairs = grouped(bands, ["band", "key"], _bucket_pairs)
@@ -150,11 +150,10 @@ def duplicate_findings(
     clusters = grouped(members, ["root"], _cluster_rows, width=width).sort("root")
     number = 0
     root = NO_ID
-    for batch in clusters.iter_batches(batch_format="pyarrow", batch_size=4096):
-        for row in batch.to_pylist():
-            if row["root"] != root:
-                root, number = row["root"], number + 1
-            yield _finding(detector.name, number, row)
+    for row in clusters.iter_rows():
+        if row["root"] != root:
+            root, number = row["root"], number + 1
+        yield _finding(detector.name, number, row)
 
 
 def _finding(name: str, cluster: int, row: dict[str, Any]) -> Finding:
@@ -196,10 +195,10 @@ class _Grouper:
         self, ds: Dataset, keys: list[str], fn: Callable[..., pa.Table], **kwargs: Any
     ) -> Dataset:
         routed = ds.map_batches(
-            _route, fn_kwargs={"keys": keys, "parts": self.parts}, batch_format="pyarrow"
+            partial(_route, keys=keys, parts=self.parts), batch_format="pyarrow"
         )
         return routed.groupby(PARTITION).map_groups(
-            _in_partition, fn_kwargs={"fn": fn, "kwargs": kwargs}, batch_format="pyarrow"
+            partial(_in_partition, fn=partial(fn, **kwargs)), batch_format="pyarrow"
         )
 
 
@@ -215,8 +214,8 @@ def _route(table: pa.Table, keys: list[str], parts: int) -> pa.Table:
     return table.append_column(PARTITION, pa.array((mixed % np.uint64(parts)).astype(np.int64)))
 
 
-def _in_partition(table: pa.Table, fn: Callable[..., pa.Table], kwargs: dict[str, Any]) -> pa.Table:
-    return fn(table.drop_columns([PARTITION]), **kwargs)
+def _in_partition(table: pa.Table, fn: Callable[[pa.Table], pa.Table]) -> pa.Table:
+    return fn(table.drop_columns([PARTITION]))
 
 
 def _runs(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,7 +240,9 @@ def _fixed_width(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     n = len(array)
     if n == 0:
         return np.zeros((0, 8), dtype=np.uint8)
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32, count=n + 1, offset=array.offset * 4)
+    offsets = np.frombuffer(
+        array.buffers()[1], dtype=np.int32, count=n + 1, offset=array.offset * 4
+    )
     width = int(offsets[1] - offsets[0])
     if width == 0 or int(offsets[-1] - offsets[0]) != width * n:
         raise ValueError("binary column values do not all have the same non-zero length")
@@ -265,7 +266,11 @@ def _exact_groups(table: pa.Table) -> pa.Table:
     first = np.repeat(ids[order][starts], lengths)
     ordered = table.take(pa.array(order))
     return pa.table(
-        {"id": ordered["id"], "first": pa.array(first, pa.int64()), "signature": ordered["signature"]}
+        {
+            "id": ordered["id"],
+            "first": pa.array(first, pa.int64()),
+            "signature": ordered["signature"],
+        }
     )
 
 
@@ -314,7 +319,9 @@ def _bucket_pairs(table: pa.Table) -> pa.Table:
             right.append(ids[first[:, None] + j].reshape(-1))
         else:  # as near_pairs does: consecutive members, and the first with every other
             step = np.arange(1, int(size))
-            left.extend((ids[first[:, None] + step - 1].reshape(-1), np.repeat(ids[first], size - 1)))
+            left.extend(
+                (ids[first[:, None] + step - 1].reshape(-1), np.repeat(ids[first], size - 1))
+            )
             right.extend((ids[first[:, None] + step].reshape(-1),) * 2)
     if not left:
         return pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64())})
@@ -436,7 +443,9 @@ def _small_star(table: pa.Table) -> pa.Table:
     others = b != smallest
     u = np.concatenate([a[starts], b[others]])
     v = np.concatenate([b[starts], smallest[others]])
-    changed = np.concatenate([np.zeros(len(starts), np.int64), np.ones(int(others.sum()), np.int64)])
+    changed = np.concatenate(
+        [np.zeros(len(starts), np.int64), np.ones(int(others.sum()), np.int64)]
+    )
     if len(changed):
         changed[0] += incoming
     return pa.table([u, v, changed], schema=STAR_SCHEMA)

@@ -301,12 +301,8 @@ class Bundle:
 
     @property
     def name(self) -> str:
-        """The adapter's name: the declared model name, else the bundle folder's name."""
-        usage = self.manifest.get("usage") or {}
-        declared = self.manifest.get("model_name") or (
-            usage.get("model_name") if isinstance(usage, Mapping) else None
-        )
-        return str(declared or self.root.resolve().name)
+        """The adapter's name: the bundle folder's name (what it is published under)."""
+        return self.root.resolve().name
 
     @property
     def base_model(self) -> str | None:
@@ -326,12 +322,7 @@ class Bundle:
     def base_license(self) -> dict[str, Any]:
         """The base model's license: `spdx` (an SPDX id or LicenseRef-), `name`, `hub_id`, `url`."""
         base = self.manifest.get("base_model")
-        found: Any = None
-        if isinstance(base, Mapping):
-            found = base.get("license")
-        found = found or self.manifest.get("base_model_license") or self.manifest.get("license")
-        if isinstance(found, str):
-            found = {"id": found}
+        found = base.get("license") if isinstance(base, Mapping) else None
         found = dict(found) if isinstance(found, Mapping) else {}
         hub_id = found.get("hub_license") or self.card.get("license")
         spdx = found.get("spdx") or _spdx_like(found.get("id")) or _spdx_like(hub_id)

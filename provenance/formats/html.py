@@ -36,9 +36,9 @@ from provenance.report import ScanReport
 MAX_ROWS = 5_000  # findings rendered in the table; the JSON report has all of them
 MAX_BARS = 12  # bars per chart; the rest are summed into one "other" bar
 BAR_WIDTH = 200
-LABEL_WIDTH = 180
+LABEL_WIDTH = 200
 ROW_HEIGHT = 24
-LABEL_CHARS = 22  # longer labels are cut (the full one is in the bar's tooltip)
+LABEL_CHARS = 20  # longer labels are cut (the full one is in the bar's tooltip)
 
 
 @cache
@@ -134,7 +134,9 @@ def _charts(report: ScanReport) -> str:
         ("blocked", summary["blocked"], "blocked"),
         ("unreadable", summary["errors"], "error"),
     ]
-    action_of: dict[str, str] = {}
+    # Colour each type by its action: from the store when the report carries it (it covers
+    # types whose findings were not loaded), else from the findings at hand.
+    action_of: dict[str, str] = dict(report.type_actions)
     for f in report.findings:
         current = action_of.get(f.type)
         if current is None or _severity(f.action.value) > _severity(current):

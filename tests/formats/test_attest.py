@@ -158,6 +158,18 @@ def test_added_and_removed_files_fail(attested: Path, keys: tuple[Path, Path]) -
     assert any(p.startswith("NOTICE: missing") for p in problems)
 
 
+def test_a_file_replaced_by_a_symlink_fails(attested: Path, keys: tuple[Path, Path]) -> None:
+    original = attested / "NOTICE"
+    copy = attested.parent / "NOTICE.copy"
+    copy.write_bytes(original.read_bytes())  # same content: only the link gives it away
+    original.unlink()
+    original.symlink_to(copy)
+    (attested / "link").symlink_to(copy)
+    problems = verify_attestation(attested, keys[1]).problems
+    assert "NOTICE: a symlink, not the attested file" in problems
+    assert "link: a symlink the attestation does not cover" in problems
+
+
 def test_subject_names_cannot_point_outside_the_bundle(
     bundle: Path, keys: tuple[Path, Path]
 ) -> None:

@@ -20,7 +20,7 @@ MARKER = "zebraquux"  # appears only in the record the scan blocks
 BLOCKED_SSN = "536-22-8146"
 EMAIL = "jane.roe@example.com"
 
-ALPACA = [
+ALPACA: list[object] = [
     {"instruction": "Name a primary colour.", "input": "", "output": "Red is a primary colour."},
     {"instruction": "Reply to the customer.", "input": f"Write to me at {EMAIL} please.",
      "output": f"Thanks, we will write to {EMAIL} soon."},
@@ -30,7 +30,7 @@ ALPACA = [
     {"instruction": "Give the opposite.", "input": "hot", "output": "The opposite of hot is cold."},
     {"instruction": "Translate to French.", "input": "thank you", "output": "merci"},
 ]  # fmt: skip
-CHAT = [
+CHAT: list[object] = [
     {"messages": [
         {"role": "system", "content": "You are a helpful assistant."},
         {"role": "user", "content": "What is the capital of France?"},

@@ -13,7 +13,7 @@ from provenance.model import Status
 from provenance.policy import load_policy
 from provenance.store import Store
 from provenance.training.data import cleared_records
-from provenance.training.gate import GateOptions, open_gate
+from provenance.training.gate import Clearance, GateOptions, open_gate
 from tests.conftest import write_jsonl
 from tests.training.conftest import fake_check, make_dataset, scan, write_usage
 
@@ -53,7 +53,7 @@ def train(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     return run
 
 
-def gate(store_dir: Path, dataset: Path | None, **options: bool) -> object:
+def gate(store_dir: Path, dataset: Path | None, **options: bool) -> Clearance:
     with Store(store_dir, create=False) as store:
         return open_gate(store, str(dataset) if dataset else None, load_policy(), fake_check(),
                          GateOptions(**options))  # fmt: skip
@@ -155,20 +155,20 @@ def test_contradictory_flags_are_a_usage_error(dataset: Path, train: Any) -> Non
 
 def test_gate_lets_through_cleared_and_redacted_only(dataset: Path, store_dir: Path) -> None:
     clearance = gate(store_dir, dataset, cleared_only=True)
-    statuses = {r.status for r in clearance.records}  # type: ignore[attr-defined]
+    statuses = {r.status for r in clearance.records}
     assert statuses == {Status.CLEARED, Status.REDACTED}
-    assert clearance.excluded == {"blocked": 1}  # type: ignore[attr-defined]
-    assert ("data/alpaca.jsonl", 2) not in {(r.file, r.row) for r in clearance.records}  # type: ignore[attr-defined]
+    assert clearance.excluded == {"blocked": 1}
+    assert ("data/alpaca.jsonl", 2) not in {(r.file, r.row) for r in clearance.records}
 
 
 def test_include_blocked_lets_blocked_through(dataset: Path, store_dir: Path) -> None:
     clearance = gate(store_dir, dataset, include_blocked=True)
-    assert Status.BLOCKED in {r.status for r in clearance.records}  # type: ignore[attr-defined]
+    assert Status.BLOCKED in {r.status for r in clearance.records}
 
 
 def test_default_dataset_is_the_latest_scan(dataset: Path, store_dir: Path) -> None:
     clearance = gate(store_dir, None, cleared_only=True)
-    assert clearance.scan.source == str(dataset)  # type: ignore[attr-defined]
+    assert clearance.scan.source == str(dataset)
 
 
 def test_record_edited_after_the_hash_check_is_refused(dataset: Path, store_dir: Path) -> None:
@@ -176,7 +176,7 @@ def test_record_edited_after_the_hash_check_is_refused(dataset: Path, store_dir:
     path = dataset / "data" / "alpaca.jsonl"
     path.write_bytes(path.read_bytes().replace(b"Red", b"Blue", 1))
     with pytest.raises(GateRefused, match=r"record data/alpaca.jsonl:0 changed since scan"):
-        list(cleared_records(clearance))  # type: ignore[arg-type]
+        list(cleared_records(clearance))
 
 
 def test_options_validate() -> None:

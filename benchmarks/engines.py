@@ -1,0 +1,193 @@
+"""Local engine against Ray engine on the same corpus: throughput, peak memory, driver growth.
+
+    python benchmarks/engines.py throughput --records 50000 --detectors pii --workers 1 2
+    python benchmarks/engines.py growth --records 50000 --factor 10 --detectors duplicate
+
+Each run is `provenance scan CORPUS -q -o /dev/null --engine E --workers N --detectors D` in a
+process of its own (the Ray engine starts and stops its own local Ray instance, so Ray's
+start-up is part of the time). The report format is the terminal table, which loads at most
+500 rows, so the report does not grow with the corpus either.
+
+Memory is sampled every 0.2 s over the whole process tree (the driver, its process pool or
+the Ray processes it starts: GCS, raylet, workers, actors):
+
+- driver RSS: the `provenance` process alone (what `--engine ray` keeps flat);
+- tree RSS: the sum of every process's RSS. It counts shared pages (libraries, Ray's
+  object store in /dev/shm) once per process that maps them, so it overstates;
+- tree PSS: the sum of proportional set sizes, shared pages split between their processes:
+  the memory the scan really occupies.
+
+The corpus is alpaca-style records built from the example data (`corpus.py`), each with a
+unique suffix, in 10 jsonl shards, so no cache makes a large corpus cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import EXAMPLE, WORDS  # noqa: E402
+
+SHARDS = 10
+SAMPLE_SECONDS = 0.2
+
+
+def write_records(directory: Path, records: int, seed: int = 0) -> int:
+    """`records` alpaca records in `SHARDS` jsonl files under `directory`; returns bytes."""
+    base = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    per_shard = -(-records // SHARDS)
+    written = 0
+    for shard in range(SHARDS):
+        with open(directory / f"part-{shard:02d}.jsonl", "w", encoding="utf-8") as out:
+            for i in range(shard * per_shard, min(records, (shard + 1) * per_shard)):
+                record = dict(base[i % len(base)])
+                tail = " ".join(rng.choice(WORDS) for _ in range(8))
+                record["output"] = f"{record['output']} (variant {i}: {tail})"
+                line = json.dumps(record, ensure_ascii=False) + "\n"
+                written += len(line.encode("utf-8"))
+                out.write(line)
+    return written
+
+
+@dataclass
+class Run:
+    engine: str
+    workers: int
+    records: int
+    megabytes: float
+    seconds: float
+    driver_rss: float  # MB, peaks
+    tree_rss: float
+    tree_pss: float
+    exit_code: int
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.megabytes / self.seconds
+
+
+def measure(command: list[str]) -> tuple[float, float, float, float, int]:
+    """Run `command`; (seconds, peak driver RSS, peak tree RSS, peak tree PSS in MB, exit)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    root = psutil.Process(process.pid)
+    peaks = [0.0, 0.0, 0.0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                break
+            driver = rss = pss = 0
+            for p in tree:
+                try:
+                    info = p.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss += info.rss
+                pss += info.pss
+                if p.pid == root.pid:
+                    driver = info.rss
+            peaks[0] = max(peaks[0], driver / 1e6)
+            peaks[1] = max(peaks[1], rss / 1e6)
+            peaks[2] = max(peaks[2], pss / 1e6)
+            time.sleep(SAMPLE_SECONDS)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    _, err = process.communicate()
+    thread.join()
+    if process.returncode not in (0, 1):
+        sys.stderr.write(err.decode())
+    return time.perf_counter() - start, peaks[0], peaks[1], peaks[2], process.returncode
+
+
+def scan(corpus: Path, store: Path, engine: str, workers: int, detectors: str) -> list[str]:
+    return [
+        sys.executable, "-m", "provenance", "scan", str(corpus), "-q", "-o", "/dev/null",
+        "--store", str(store), "--engine", engine, "--workers", str(workers),
+        "--detectors", detectors,
+    ]  # fmt: skip
+
+
+def run(corpus: Path, tmp: Path, engine: str, workers: int, detectors: str, records: int) -> Run:
+    store = tmp / f"store-{engine}-{workers}-{records}"
+    megabytes = sum(f.stat().st_size for f in corpus.iterdir()) / 1e6
+    seconds, driver, rss, pss, code = measure(scan(corpus, store, engine, workers, detectors))
+    result = Run(engine, workers, records, megabytes, seconds, driver, rss, pss, code)
+    print(f"  {engine} x{workers} {records:,} records: {seconds:.1f} s", file=sys.stderr)
+    return result
+
+
+def table(runs: list[Run]) -> str:
+    lines = [
+        "| engine | workers | records | MB | seconds | records/s | MB/s | peak driver RSS (MB) "
+        "| peak tree RSS (MB) | peak tree PSS (MB) | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.engine} | {r.workers} | {r.records:,} | {r.megabytes:.1f} | {r.seconds:.1f} "
+            f"| {r.records_per_second:,.0f} | {r.mb_per_second:.2f} | {r.driver_rss:.0f} "
+            f"| {r.tree_rss:.0f} | {r.tree_pss:.0f} | {r.exit_code} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["throughput", "growth"])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--factor", type=int, default=10, help="growth: corpus size multiplier")
+    parser.add_argument("--detectors", default="pii")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--engines", nargs="+", default=["local", "ray"])
+    args = parser.parse_args()
+
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        sizes = [args.records] if args.mode == "throughput" else [args.records, args.records * args.factor]  # fmt: skip
+        for records in sizes:
+            corpus = tmp / f"corpus-{records}"
+            write_records(corpus, records)
+            for workers in args.workers:
+                for engine in args.engines:
+                    runs.append(run(corpus, tmp, engine, workers, args.detectors, records))
+    print(f"detectors={args.detectors}; {psutil.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print(table(runs))
+    if args.mode == "growth":
+        for engine in args.engines:
+            for workers in args.workers:
+                small, large = (
+                    next(r for r in runs if (r.engine, r.workers, r.records) == key)
+                    for key in ((engine, workers, args.records),
+                                (engine, workers, args.records * args.factor))
+                )  # fmt: skip
+                print(
+                    f"{engine} x{workers}: {args.factor}x the records -> driver RSS "
+                    f"{large.driver_rss / small.driver_rss:.2f}x, tree PSS "
+                    f"{large.tree_pss / small.tree_pss:.2f}x"
+                )
+
+
+if __name__ == "__main__":
+    main()
