@@ -37,7 +37,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import EXAMPLE, WORDS  # noqa: E402
+from corpus import EXAMPLE, WORDS
 
 SHARDS = 10
 SAMPLE_SECONDS = 0.2
@@ -72,6 +72,8 @@ class Run:
     driver_rss: float  # MB, peaks
     tree_rss: float
     tree_pss: float
+    driver_cpu: float  # CPU seconds used by the driver process
+    tree_cpu: float  # CPU seconds used by every process of the tree
     exit_code: int
 
     @property
@@ -83,12 +85,14 @@ class Run:
         return self.megabytes / self.seconds
 
 
-def measure(command: list[str]) -> tuple[float, float, float, float, int]:
-    """Run `command`; (seconds, peak driver RSS, peak tree RSS, peak tree PSS in MB, exit)."""
+def measure(command: list[str]) -> tuple[float, list[float], float, float, int]:
+    """Run `command`: seconds, peak [driver RSS, tree RSS, tree PSS] in MB, driver and tree CPU
+    seconds (the last reading of each process: one that lives under 0.2 s is missed), exit."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(process.pid)
     peaks = [0.0, 0.0, 0.0]
+    cpu: dict[int, float] = {}
 
     def sample() -> None:
         while process.poll() is None:
@@ -100,10 +104,12 @@ def measure(command: list[str]) -> tuple[float, float, float, float, int]:
             for p in tree:
                 try:
                     info = p.memory_full_info()
+                    times = p.cpu_times()
                 except psutil.Error:
                     continue
                 rss += info.rss
                 pss += info.pss
+                cpu[p.pid] = times.user + times.system
                 if p.pid == root.pid:
                     driver = info.rss
             peaks[0] = max(peaks[0], driver / 1e6)
@@ -117,7 +123,8 @@ def measure(command: list[str]) -> tuple[float, float, float, float, int]:
     thread.join()
     if process.returncode not in (0, 1):
         sys.stderr.write(err.decode())
-    return time.perf_counter() - start, peaks[0], peaks[1], peaks[2], process.returncode
+    seconds = time.perf_counter() - start
+    return seconds, peaks, cpu.get(root.pid, 0.0), sum(cpu.values()), process.returncode
 
 
 def scan(corpus: Path, store: Path, engine: str, workers: int, detectors: str) -> list[str]:
@@ -131,8 +138,10 @@ def scan(corpus: Path, store: Path, engine: str, workers: int, detectors: str) -
 def run(corpus: Path, tmp: Path, engine: str, workers: int, detectors: str, records: int) -> Run:
     store = tmp / f"store-{engine}-{workers}-{records}"
     megabytes = sum(f.stat().st_size for f in corpus.iterdir()) / 1e6
-    seconds, driver, rss, pss, code = measure(scan(corpus, store, engine, workers, detectors))
-    result = Run(engine, workers, records, megabytes, seconds, driver, rss, pss, code)
+    seconds, peaks, driver_cpu, tree_cpu, code = measure(
+        scan(corpus, store, engine, workers, detectors)
+    )
+    result = Run(engine, workers, records, megabytes, seconds, *peaks, driver_cpu, tree_cpu, code)
     print(f"  {engine} x{workers} {records:,} records: {seconds:.1f} s", file=sys.stderr)
     return result
 
@@ -140,14 +149,16 @@ def run(corpus: Path, tmp: Path, engine: str, workers: int, detectors: str, reco
 def table(runs: list[Run]) -> str:
     lines = [
         "| engine | workers | records | MB | seconds | records/s | MB/s | peak driver RSS (MB) "
-        "| peak tree RSS (MB) | peak tree PSS (MB) | exit |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak tree RSS (MB) | peak tree PSS (MB) | driver CPU (s) | all CPU (s) "
+        "| MB per CPU-s | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
             f"| {r.engine} | {r.workers} | {r.records:,} | {r.megabytes:.1f} | {r.seconds:.1f} "
             f"| {r.records_per_second:,.0f} | {r.mb_per_second:.2f} | {r.driver_rss:.0f} "
-            f"| {r.tree_rss:.0f} | {r.tree_pss:.0f} | {r.exit_code} |"
+            f"| {r.tree_rss:.0f} | {r.tree_pss:.0f} | {r.driver_cpu:.1f} | {r.tree_cpu:.1f} "
+            f"| {r.megabytes / r.tree_cpu:.3f} | {r.exit_code} |"
         )
     return "\n".join(lines)
 
@@ -165,7 +176,9 @@ def main() -> None:
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        sizes = [args.records] if args.mode == "throughput" else [args.records, args.records * args.factor]  # fmt: skip
+        sizes = [args.records]
+        if args.mode == "growth":
+            sizes.append(args.records * args.factor)
         for records in sizes:
             corpus = tmp / f"corpus-{records}"
             write_records(corpus, records)

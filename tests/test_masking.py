@@ -17,7 +17,11 @@ CASES = [
     ("Krisztián Szöllösy", "PERSON", "K******** S*******"),
     ("Ingrid\nHalvorsen", "PERSON", "I***** H********"),
     ("New Zealand", "LOCATION", "N** Z******"),
-    ("6750 Koskikatu 25 Apt. 864\nArtilleros", "STREET_ADDRESS", "6*** K******** 2* A**. 8** A*********"),
+    (
+        "6750 Koskikatu 25 Apt. 864\nArtilleros",
+        "STREET_ADDRESS",
+        "6*** K******** 2* A**. 8** A*********",
+    ),
     ("4111-1111-1111-1111", "CREDIT_CARD", "4***-****-****-****"),
     ("4111 1111 1111 1111", "CREDIT_CARD", "4*** **** **** ****"),
     ("536-22-8741", "US_SSN", "5**-**-****"),

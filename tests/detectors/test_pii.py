@@ -6,6 +6,7 @@ these tests (not drawn from any benchmark data) showing the detector generalises
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import re
@@ -116,7 +117,7 @@ SECRETS = [
     "key=AIzaSyA1bcdEfGhIjKlMnOpQrStUvWxYz012345",
     "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
     "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0",
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\nABCDEF==\n-----END RSA PRIVATE KEY-----",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\n-----END RSA PRIVATE KEY-----",
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
     "DATABASE_URL=postgres://app:S3cr3t-pw@db.internal:5432/prod",
     "mongodb+srv://admin:Tr0ub4dor3@cluster0.example.net/test",
@@ -133,7 +134,7 @@ SECRET_VALUES = [
     "AIzaSyA1bcdEfGhIjKlMnOpQrStUvWxYz012345",
     "AKIAIOSFODNN7EXAMPLE",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0",
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\nABCDEF==\n-----END RSA PRIVATE KEY-----",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\n-----END RSA PRIVATE KEY-----",
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
     "postgres://app:S3cr3t-pw@db.internal:5432",
     "mongodb+srv://admin:Tr0ub4dor3@cluster0.example.net",
@@ -161,7 +162,10 @@ ADDRESSES = [
     ("She lives at 12 rue de la Paix, Paris.", "12 rue de la Paix, Paris"),
     ("Write to P.O. Box 1234, Springfield", "P.O. Box 1234, Springfield"),
     ("Ship to PSC 3294, Box 9168\nAPO AA 61487", "PSC 3294, Box 9168\nAPO AA 61487"),
-    ("Meet at the corner of 5th Avenue and Main Street.", "the corner of 5th Avenue and Main Street"),
+    (
+        "Meet at the corner of 5th Avenue and Main Street.",
+        "the corner of 5th Avenue and Main Street",
+    ),
     (
         "Mail it to\n> 935 Gordon Terrace\n> Suite 828\n> Bashall Town\n\nThanks!",
         "935 Gordon Terrace\n> Suite 828\n> Bashall Town",
@@ -291,7 +295,10 @@ HELD_OUT = [
         [("PERSON", "Haruto Sato"), ("PERSON", "Mei Tanaka"), ("LOCATION", "Osaka")],
     ),
     ("Sort the array in ascending order and print the median.", []),
-    ("Export AWS_ACCESS_KEY_ID=AKIA4EXAMPLEKEY12345 before running.", [("SECRET", "AKIA4EXAMPLEKEY12345")]),
+    (
+        "Export AWS_ACCESS_KEY_ID=AKIA4EXAMPLEKEY12345 before running.",
+        [("SECRET", "AKIA4EXAMPLEKEY12345")],
+    ),
     (
         "Contact Dr. Amara Nwosu at the clinic on 221 Harbour Street, Cape Town.",
         [("PERSON", "Amara Nwosu"), ("STREET_ADDRESS", "221 Harbour Street, Cape Town")],
@@ -336,16 +343,19 @@ def test_offsets_roles_and_order_in_a_multi_field_record(detector: PiiDetector) 
     )
     findings = list(detector.detect_batch([rec]))
     texts = {f.name: f.text for f in rec.fields}
-    assert [(f.field, f.type, texts[f.field][f.start : f.end]) for f in findings] == [
+    roles = {f.name: f.role for f in rec.fields}
+    located = [(str(f.field), f.start or 0, f.end or 0) for f in findings]
+    pairs = list(zip(located, findings, strict=True))
+    assert [(name, f.type, texts[name][a:b]) for (name, a, b), f in pairs] == [
         ("messages[1].content", "EMAIL_ADDRESS", "ana.silva@example.pt"),
         ("messages[1].content", "PERSON", "Ana Silva"),
         ("messages[2].content", "PERSON", "Ana Silva"),
         ("messages[2].content", "PHONE_NUMBER", "+1-984-182-0190"),
     ]
-    for f in findings:
-        value = texts[f.field][f.start : f.end]
+    for (name, a, b), f in pairs:
+        value = texts[name][a:b]
         assert (f.record_id, f.file, f.row, f.detector) == ("r1", "data.jsonl", 3, "pii")
-        assert f.detail["role"] == {"messages[1].content": "user"}.get(f.field, "assistant")
+        assert f.detail["role"] == roles[name]
         assert set(f.detail) == {"recognizer", "role"}
         assert value not in f.preview and value not in repr(dict(f.detail))
         assert 0.0 < f.score <= 1.0
@@ -374,7 +384,7 @@ def test_entities_and_min_score_restrict_findings() -> None:
 
 
 def test_bad_options_fail_early() -> None:
-    with pytest.raises(InputError, match="unknown entity type.*NAME"):
+    with pytest.raises(InputError, match=r"unknown entity type.*NAME"):
         PiiDetector(entities=["NAME"])
     with pytest.raises(InputError, match="min_score"):
         PiiDetector(min_score=2.0)
@@ -432,10 +442,10 @@ def test_chunks_cover_long_text_exactly_once() -> None:
     chunks = _chunks(text, 0, len(text))
     owned = [(own_a, own_b) for _, _, own_a, own_b in chunks]
     assert owned[0][0] == 0 and owned[-1][1] == len(text)
-    assert all(b1 == a2 for (_, b1), (a2, _) in zip(owned, owned[1:], strict=False))
+    assert all(b1 == a2 for (_, b1), (a2, _) in itertools.pairwise(owned))
     for a, b, own_a, own_b in chunks:
         assert b - a <= _MAX_CHUNK and a <= own_a < own_b <= b
-    for (_, b1, _, _), (a2, _, _, _) in zip(chunks, chunks[1:], strict=False):
+    for (_, b1, _, _), (a2, _, _, _) in itertools.pairwise(chunks):
         assert b1 - a2 >= _CHUNK_OVERLAP // 4  # neighbours overlap
     # cuts fall after a sentence or a space, not inside a word, where there is one
     assert all(text[b - 1] == " " for _, b, _, _ in chunks[:-3])
