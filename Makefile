@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, pinned, so the train extra's range is already satisfied and pulls nothing more
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[train,attest,dev]"
+	$(PY) -m pip install --quiet -e ".[train,attest,ray,dev]"
 	touch $@
 
 demo: setup

@@ -1,4 +1,4 @@
-"""Synthetic corpora for benchmarks, built from the example data so no third-party text is committed.
+"""Synthetic corpora for benchmarks, built from the example data (no third-party text committed).
 
 Each record is an example record with a unique suffix (a counter and a few varied words), so no
 two records are identical and caches cannot make a large corpus look cheap.
@@ -11,7 +11,28 @@ import random
 from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "dataset" / "data" / "alpaca.jsonl"
-WORDS = ["river", "stone", "lantern", "orchard", "harbour", "meadow", "copper", "violet", "engine", "ledger", "canvas", "summit", "quartz", "willow", "signal", "timber", "marble", "falcon", "prairie", "beacon"]
+WORDS = [
+    "river",
+    "stone",
+    "lantern",
+    "orchard",
+    "harbour",
+    "meadow",
+    "copper",
+    "violet",
+    "engine",
+    "ledger",
+    "canvas",
+    "summit",
+    "quartz",
+    "willow",
+    "signal",
+    "timber",
+    "marble",
+    "falcon",
+    "prairie",
+    "beacon",
+]
 
 
 def write_corpus(path: Path, megabytes: float, seed: int = 0) -> int:

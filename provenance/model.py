@@ -6,10 +6,10 @@ results hold locators, offsets and masked previews only, so they can be stored a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any

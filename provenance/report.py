@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from typing import Any
 
 from provenance.model import Finding
@@ -67,7 +67,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def load_report(store: Store, scan_id: str | None = None, *, preview: int | None = None) -> ScanReport:
+def load_report(
+    store: Store, scan_id: str | None = None, *, preview: int | None = None
+) -> ScanReport:
     """The report of a scan by id, or of the latest complete scan.
 
     With `preview`, only the first `preview` records that are not cleared and the first

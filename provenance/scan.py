@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance import __version__
-from provenance.detectors import DEFAULT_DETECTORS, BUILTIN, DetectorSpec, ScanContext
+from provenance.detectors import BUILTIN, DEFAULT_DETECTORS, DetectorSpec, ScanContext
 from provenance.engines.base import batches
 from provenance.engines.local import default_workers, run_local
 from provenance.errors import InputError
@@ -51,7 +51,7 @@ def run_scan(
     *,
     store: Store,
     policy: Policy,
-    options: ScanOptions = ScanOptions(),  # noqa: B008 - frozen, safe as a default
+    options: ScanOptions = ScanOptions(),
     progress: ProgressHook | None = None,
 ) -> ScanOutcome:
     """Scan `source`, write the results to `store`, and return the scan's id and summary.
@@ -70,7 +70,9 @@ def run_scan(
         from provenance.engines import ray as ray_engine
 
         ray_engine.connect(options.ray_address, options.workers)  # fail fast, before hashing
-    dataset = open_dataset(source, text_field=options.text_field, allow_network=options.allow_network)
+    dataset = open_dataset(
+        source, text_field=options.text_field, allow_network=options.allow_network
+    )
     files = dataset.files()
     context = ScanContext(dataset=dataset, store=store, project_file=options.project_file)
     requested = [
@@ -129,7 +131,7 @@ def run_scan(
     return ScanOutcome(scan_id, store.summary(scan_id), resumed_files=len(done))
 
 
-# Below this much data, starting worker processes (each loading its models) costs more than it saves.
+# Below this much data, starting workers (each loading its models) costs more than it saves.
 SMALL_DATASET_BYTES = 2_000_000
 
 
@@ -138,7 +140,7 @@ def _auto_workers(files: Sequence[DataFile]) -> int:
 
 
 def dataset_fingerprint(files: Sequence[DataFile]) -> str:
-    """sha256 over the sorted (path, sha256) pairs: changes when any file is added, removed or edited."""
+    """sha256 over the sorted (path, sha256) pairs: it changes when any file changes."""
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.path):
         digest.update(f"{f.path}\0{f.sha256}\n".encode())

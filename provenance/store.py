@@ -120,7 +120,9 @@ _FINDING_COLUMNS = [
     "scan_id", "record_id", "file", "row", "detector", "type", "field", "start", "end",
     "score", "action", "preview", "detail",
 ]  # fmt: skip
-_SEVERITY_SQL = "CASE action WHEN 'error' THEN 4 WHEN 'block' THEN 3 WHEN 'redact' THEN 2 ELSE 0 END"
+_SEVERITY_SQL = (
+    "CASE action WHEN 'error' THEN 4 WHEN 'block' THEN 3 WHEN 'redact' THEN 2 ELSE 0 END"
+)
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,8 @@ class Store:
         scan_id = f"scan-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         with self.transaction():
             self.execute(
-                """INSERT INTO scans VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)""",
+                "INSERT INTO scans VALUES "
+                "(?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 [scan_id, now, source, root, fingerprint, config_sha256, policy_source,
                  policy_sha256, _json(tool), _json(usage), _json(options)],
             )  # fmt: skip
@@ -379,7 +382,8 @@ class Store:
     def findings(
         self, scan_id: str, *, not_allowed: bool = False, **where: Any
     ) -> Iterator[Finding]:
-        sql = f"SELECT {', '.join(_q(c) for c in _FINDING_COLUMNS[1:])} FROM findings WHERE scan_id = ?"
+        columns = ", ".join(_q(c) for c in _FINDING_COLUMNS[1:])
+        sql = f"SELECT {columns} FROM findings WHERE scan_id = ?"
         params: list[Any] = [scan_id]
         if not_allowed:
             sql += " AND action <> 'allow'"

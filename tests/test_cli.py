@@ -14,7 +14,7 @@ from tests.conftest import write_jsonl
 pytestmark = pytest.mark.usefixtures("fake_pii", "store_dir")
 
 CLEAN = [{"text": "The capital of France is Paris."}, {"text": "Two plus two is four."}]
-DIRTY = CLEAN + [{"text": "SSN 536-22-8146"}]
+DIRTY = [*CLEAN, {"text": "SSN 536-22-8146"}]
 
 
 def dataset(tmp_path: Path, rows: list[dict[str, str]]) -> Path:

@@ -71,7 +71,8 @@ def test_record_status_is_the_worst_action(actions: list[Action], status: Status
         (
             "schema: provenance.policy/v1\nname: x\ndetectors:\n  pii:\n    types:\n"
             "      US_SSN: {action: blok}\n",
-            "detectors.pii.types.US_SSN.action: Input should be 'allow', 'flag', 'redact' or 'block'",
+            "detectors.pii.types.US_SSN.action: "
+            "Input should be 'allow', 'flag', 'redact' or 'block'",
         ),
         (
             "schema: provenance.policy/v1\nname: x\ndetectors:\n  pii:\n    types:\n"
@@ -92,7 +93,7 @@ def test_policy_errors_name_the_file_and_field(tmp_path: Path, text: str, messag
 
 
 def test_missing_policy_file(tmp_path: Path) -> None:
-    with pytest.raises(RuleError, match="^cannot read policy .*nope.yaml: No such file"):
+    with pytest.raises(RuleError, match=r"^cannot read policy .*nope\.yaml: No such file"):
         load_policy(tmp_path / "nope.yaml")
 
 

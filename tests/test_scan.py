@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,10 @@ def test_interrupted_scan_is_incomplete_and_resumes(
             options=ScanOptions(workers=1, detectors=("pii",)),
         )  # fmt: skip
         assert outcome.resumed_files == 1
-        assert store.execute("SELECT count(*), min(status) FROM scans").fetchone() == (1, "complete")
+        assert store.execute("SELECT count(*), min(status) FROM scans").fetchone() == (
+            1,
+            "complete",
+        )
         assert outcome.summary["records"] == 6
         assert outcome.summary["blocked"] == 2
 

@@ -22,4 +22,11 @@ def detector_class(name: str) -> type[Detector]:
     return cls
 
 
-__all__ = ["BUILTIN", "DEFAULT_DETECTORS", "Detector", "DetectorSpec", "ScanContext", "detector_class"]
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_DETECTORS",
+    "Detector",
+    "DetectorSpec",
+    "ScanContext",
+    "detector_class",
+]

@@ -58,7 +58,7 @@ class Detector(ABC):
         """Worker side: picklable summaries of these records for `absorb`."""
         return []
 
-    def absorb(self, sketches: list[Any]) -> None:
+    def absorb(self, sketches: list[Any]) -> None:  # noqa: B027 - optional hook
         """Driver side: take the sketches of one batch, in batch order."""
 
     def finish(self) -> Iterator[Finding]:
@@ -81,4 +81,6 @@ class DetectorSpec:
     def prepared(self, context: ScanContext) -> DetectorSpec:
         from provenance.detectors import detector_class
 
-        return DetectorSpec(self.name, detector_class(self.name).prepare(context, dict(self.options)))
+        return DetectorSpec(
+            self.name, detector_class(self.name).prepare(context, dict(self.options))
+        )

@@ -31,14 +31,14 @@ import bisect
 import hashlib
 import importlib.metadata
 import importlib.resources
-import logging
+import json
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 import regex
 import yaml
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SUPPORTED_ENTITIES", "PiiDetector", "load_rules"]
 
-logger = logging.getLogger(__name__)
 
 SUPPORTED_ENTITIES: tuple[str, ...] = (
     "PERSON",
@@ -102,6 +101,8 @@ _BARE_DIGITS = 0.3  # the most a phone number written without any separator scor
 _PHONE_PIECE = 400  # phone parsing reads digit stretches in pieces this long,
 _PHONE_OVERLAP = 60  # overlapping by more than the longest phone number
 
+_V = TypeVar("_V")
+
 _PRESIDIO_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
 
 # Chunking of the text the NER model reads: at most this many characters per doc, consecutive
@@ -110,10 +111,10 @@ _MAX_CHUNK = 10_000
 _CHUNK_OVERLAP = 400
 _MAX_SCAN = 200  # how far to look for a word boundary when widening a window
 
-# Caches, per process: analysed field texts and NER'd windows.
-_TEXT_CACHE_ENTRIES = 20_000
-_TEXT_CACHE_MAX_CHARS = 20_000
-_WINDOW_CACHE_ENTRIES = 100_000
+# Caches, per detector: analysed field texts and the model's entities per window, each holding
+# at most this many characters of keys (repeats in a corpus are short: prompts, instructions).
+_CACHE_CHARS = 8_000_000
+_CACHE_MAX_KEY = 20_000
 
 # presidio recognizers that need its NLP engine, or a network service, cannot be named in rules.
 _PREDEFINED_OK = frozenset(
@@ -307,10 +308,14 @@ class _Recognizer:
 
 
 @contextmanager
-def _without_heavy_optional_imports() -> Iterator[None]:
-    """Import presidio without torch/transformers: it guards them as optional, and importing
-    them costs seconds and hundreds of MB in every worker for engines we never use."""
-    blocked = [n for n in ("torch", "transformers", "stanza", "gliner") if n not in sys.modules]
+def _without_heavy_optional_imports(block: bool) -> Iterator[None]:
+    """Import presidio (and spaCy, thinc) without torch/transformers: all of them guard these as
+    optional, and importing them costs seconds and hundreds of MB in every worker for engines
+    the small spaCy pipelines never use. A later `import torch` works as usual, but thinc, if
+    first imported here, stays without its torch support in this process: so nothing is
+    blocked for a transformer pipeline (see `_needs_torch`) or once torch is imported."""
+    names = ("torch", "transformers", "stanza", "gliner") if block else ()
+    blocked = [n for n in names if n not in sys.modules]
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]
     try:
@@ -321,11 +326,26 @@ def _without_heavy_optional_imports() -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _presidio() -> Any:
-    with _without_heavy_optional_imports():
+def _presidio(*, light: bool) -> Any:
+    with _without_heavy_optional_imports(light):
         import presidio_analyzer
         import presidio_analyzer.predefined_recognizers as predefined
     return presidio_analyzer, predefined
+
+
+def _needs_torch(model: str) -> bool:
+    """Does this spaCy pipeline run on PyTorch (a transformer pipeline)? Read from its package
+    requirements or its meta.json, without importing spaCy."""
+    path = Path(model)
+    if (path / "meta.json").is_file():
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        requirements = [str(r) for r in meta.get("requirements", [])]
+    else:
+        try:
+            requirements = importlib.metadata.requires(model) or []
+        except importlib.metadata.PackageNotFoundError:
+            requirements = []
+    return any("transformers" in r or "torch" in r for r in requirements)
 
 
 def _offline_email_recognizer(predefined: Any, **kwargs: Any) -> EntityRecognizer:
@@ -352,8 +372,8 @@ def _context_regex(words: Sequence[str] | None) -> regex.Pattern[str] | None:
     return regex.compile(rf"(?<![\w])(?:{alternatives})", regex.IGNORECASE)
 
 
-def _build_recognizers(rules: PiiRules) -> list[_Recognizer]:
-    presidio, predefined = _presidio()
+def _build_recognizers(rules: PiiRules, *, light: bool = True) -> list[_Recognizer]:
+    presidio, predefined = _presidio(light=light)
     built: list[_Recognizer] = []
     for file_name, rule in rules.recognizers:
         kwargs: dict[str, Any] = {}
@@ -608,6 +628,30 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int, int, int]]:
         own_b = (next_a + b) // 2
         out.append((a, b, own_a, own_b))
         a, own_a = next_a, own_b
+
+
+class _LruCache(Generic[_V]):
+    """Least-recently-used values by text, bounded by the total length of the texts held."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.items: OrderedDict[str, _V] = OrderedDict()
+
+    def get(self, key: str) -> _V | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: _V) -> None:
+        if len(key) > _CACHE_MAX_KEY or key in self.items:
+            return
+        self.items[key] = value
+        self.chars += len(key)
+        while self.chars > self.max_chars:
+            old, _ = self.items.popitem(last=False)
+            self.chars -= len(old)
 
 
 class _Intervals:
@@ -1114,7 +1158,7 @@ class PiiDetector(Detector):
         if not 0.0 <= min_score <= 1.0:
             raise InputError(f"pii: min_score must be between 0 and 1, got {min_score}")
         self._rules = load_rules(recognizers_dir)
-        self._recognizers = _build_recognizers(self._rules)
+        self._recognizers = _build_recognizers(self._rules, light=not _needs_torch(spacy_model))
         known = set(SUPPORTED_ENTITIES) | {r.entity for r in self._recognizers}
         if entities is not None:
             unknown = sorted(set(entities) - known)
@@ -1134,8 +1178,8 @@ class PiiDetector(Detector):
         self._gate = _Gate(self._rules.ner)
         self._typer = _Typer(self._rules.ner, self._gate.stop_words, self._gate.opener_words)
         self._nlp: Language | None = None
-        self._text_cache: OrderedDict[str, tuple[_Span, ...]] = OrderedDict()
-        self._window_cache: OrderedDict[str, tuple[tuple[int, int, str], ...]] = OrderedDict()
+        self._text_cache: _LruCache[tuple[_Span, ...]] = _LruCache(_CACHE_CHARS)
+        self._window_cache: _LruCache[tuple[tuple[int, int, str], ...]] = _LruCache(_CACHE_CHARS)
 
     # -- Detector API --
 
@@ -1183,7 +1227,6 @@ class PiiDetector(Detector):
                 continue
             cached = self._text_cache.get(text)
             if cached is not None:
-                self._text_cache.move_to_end(text)
                 results[text] = cached
             else:
                 results[text] = ()
@@ -1196,10 +1239,7 @@ class PiiDetector(Detector):
                 sp for sp in found if sp.type in self._entities and sp.score >= self._min_score
             ]
             results[text] = tuple(sorted(found, key=lambda s: (s.start, s.end, s.type)))
-            if len(text) <= _TEXT_CACHE_MAX_CHARS:
-                self._text_cache[text] = results[text]
-                if len(self._text_cache) > _TEXT_CACHE_ENTRIES:
-                    self._text_cache.popitem(last=False)
+            self._text_cache.put(text, results[text])
         return [results[text] for text in texts]
 
     def _pattern_spans(self, text: str) -> list[_Span]:
@@ -1262,11 +1302,8 @@ class PiiDetector(Detector):
             assert self._nlp is not None
             docs = self._nlp.pipe(missing, batch_size=256)
             for piece, doc in zip(missing, docs, strict=True):
-                ents = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
-                found[piece] = ents
-                self._window_cache[piece] = ents
-            while len(self._window_cache) > _WINDOW_CACHE_ENTRIES:
-                self._window_cache.popitem(last=False)
+                found[piece] = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+                self._window_cache.put(piece, found[piece])
         return found
 
 

@@ -22,8 +22,8 @@ REFERENCE_MATCH_PERMITTED (its obligations are listed in the detail).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, ClassVar
 
 import numpy as np
@@ -151,9 +151,7 @@ class ReferenceDetector(Detector):
         query32 = verification_hashes(query64)
         results: list[Match] = []
         for a, b in pairwise(bounds):
-            results.extend(
-                self._verify(kind, toks, query32, int(docs[a]), qpos[a:b], rpos[a:b], k)
-            )
+            results.extend(self._verify(kind, toks, query32, int(docs[a]), qpos[a:b], rpos[a:b], k))
         return _best_per_span(results)
 
     def _verify(
@@ -266,9 +264,7 @@ def _best_per_span(matches: list[Match]) -> list[Match]:
     """
     kept: list[Match] = []
     for match in sorted(matches, key=lambda m: (m.doc, -m.containment, -m.span, m.start)):
-        if any(
-            k.doc == match.doc and k.start < match.end and match.start < k.end for k in kept
-        ):
+        if any(k.doc == match.doc and k.start < match.end and match.start < k.end for k in kept):
             continue
         kept.append(match)
     return kept

@@ -47,6 +47,4 @@ def record_status(actions: Iterable[Action]) -> Status:
 
 def reasons(findings: Iterable[Finding]) -> tuple[str, ...]:
     """The finding types that changed a record's status, sorted and unique."""
-    return tuple(
-        sorted({f.type for f in findings if f.action.severity >= Action.REDACT.severity})
-    )
+    return tuple(sorted({f.type for f in findings if f.action.severity >= Action.REDACT.severity}))

@@ -1,4 +1,4 @@
-"""Loading a policy: the shipped default or a user's file, validated with errors naming the field."""
+"""Loading a policy, the shipped default or a user's file, with errors naming the field."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from provenance.errors import InputError
 from provenance.model import DataFile, Record, content_id
@@ -129,9 +129,7 @@ def _walk(root: Path) -> tuple[list[Entry], list[Path]]:
     metadata: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d != "__pycache__"
-        )
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
         for link in [d for d in dirnames if (here / d).is_symlink()]:
             dirnames.remove(link)  # os.walk does not descend; report it like a file
             filenames.append(link)
@@ -144,7 +142,9 @@ def _walk(root: Path) -> tuple[list[Entry], list[Path]]:
                 target = location.resolve()
                 if not target.is_relative_to(root):
                     entries.append(
-                        Entry(rel, location, "symlink", problem="SYMLINK_OUTSIDE_ROOT: not followed")
+                        Entry(
+                            rel, location, "symlink", problem="SYMLINK_OUTSIDE_ROOT: not followed"
+                        )
                     )
                     continue
                 if target.is_dir():
@@ -173,7 +173,9 @@ def _entry(rel: str, location: Path) -> Entry:
         problem = f"UNSUPPORTED_FORMAT: file extension {suffix} is not a data format"
         return Entry(rel, location, "unknown", compression, problem=problem)
     if compression and fmt == "parquet":
-        return Entry(rel, location, fmt, compression, problem="UNSUPPORTED_FORMAT: compressed parquet")
+        return Entry(
+            rel, location, fmt, compression, problem="UNSUPPORTED_FORMAT: compressed parquet"
+        )
     return Entry(rel, location, fmt, compression)
 
 
@@ -313,15 +315,17 @@ class _BoundedReader(io.RawIOBase):
         super().close()
 
 
-def _open(entry: Entry) -> io.BufferedReader:
+def _open(entry: Entry) -> IO[bytes]:
+    """The file's bytes, decompressed through a bound; the caller closes it."""
     if entry.compression is None:
-        return open(entry.location, "rb", buffering=1 << 20)  # noqa: SIM115 - caller closes
+        return open(entry.location, "rb", buffering=1 << 20)
     limit = max(MIN_EXPANDED_LIMIT, MAX_EXPANSION * _size(entry.location))
     inner: IO[bytes]
     if entry.compression == "gzip":
-        inner = gzip.open(entry.location, "rb")
+        inner = cast(IO[bytes], gzip.GzipFile(entry.location, "rb"))
     else:
         import zstandard
 
-        inner = zstandard.ZstdDecompressor().stream_reader(open(entry.location, "rb"), closefd=True)
+        raw = open(entry.location, "rb")  # noqa: SIM115
+        inner = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
     return io.BufferedReader(_BoundedReader(inner, limit), buffer_size=1 << 20)

@@ -87,7 +87,7 @@ def hub_files(dataset: Dataset) -> list[DataFile]:
         size = 0
         for cache_file in sorted(c["filename"] for c in data.cache_files):
             with open(cache_file, "rb") as stream:
-                for block in iter(lambda s=stream: s.read(1 << 20), b""):
+                while block := stream.read(1 << 20):
                     digest.update(block)
                     size += len(block)
         if not data.cache_files:  # in memory only: hash its fingerprint

