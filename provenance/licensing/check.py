@@ -37,9 +37,12 @@ class ObligationFile:
 
     name: str
     source: str | None = None
+    text: str | None = None  # the literal content for this file, when it is not a copy
 
     def read(self, rules: RuleSet | None = None) -> bytes | None:
-        """The bytes of `source`, or None for a file made of obligation texts."""
+        """The bytes of `source` or `text`, or None for a file made of obligation texts."""
+        if self.text is not None:
+            return (self.text.rstrip() + "\n").encode("utf-8")
         if self.source is None:
             return None
         return (rules or load_rules()).text_path(self.source).read_bytes()
@@ -174,7 +177,10 @@ def _evaluate(
         if result.obligation is not None:
             spec = result.obligation
             text = _fill(spec.text, context)
-            files = tuple(ObligationFile(f.name, f.source) for f in spec.files)
+            files = tuple(
+                ObligationFile(f.name, f.source, _fill(f.text, context) if f.text else None)
+                for f in spec.files
+            )
             obligations.append(Obligation(spec.id + suffix, text, files, full_id))
 
 

@@ -169,10 +169,12 @@ class Outcome(_Model):
 
 
 class ObligationFile(_Model):
-    """A file the release must carry: a copy of `source` (under texts/), or the text itself."""
+    """A file the release must carry: a copy of `source` (under texts/), the literal `text` (a
+    NOTICE credit line), or else the obligation's own text."""
 
     name: str = Field(min_length=1)
     source: str | None = None
+    text: str | None = None
 
 
 class ObligationSpec(_Model):

@@ -158,8 +158,15 @@ def test_non_commercial_source_in_commercial_use_fails_and_attribution_is_listed
     got = verdicts(result)
     assert got["data-license.commercial-use@a/*"] == "fail"
     assert got["data-license.commercial-use@b/*"] == "pass"
-    texts = [o.text for o in result.obligations if o.id.startswith("attribution@")]
-    assert texts[0].startswith("Credit Example corpus (CC-BY-NC-4.0) in the datasheet")
+    attributions = [o for o in result.obligations if o.id.startswith("attribution@")]
+    assert attributions[0].text.startswith("Credit Example corpus (CC-BY-NC-4.0) in the datasheet")
+    # the NOTICE file carries a credit line, not the instruction
+    (notice,) = attributions[0].files
+    assert notice.name == "NOTICE"
+    assert notice.read() == (
+        b"This model was trained on data from Example corpus, licensed under CC-BY-NC-4.0; "
+        b"the data was modified (filtered and redacted) for training.\n"
+    )
 
 
 def test_json_has_exactly_the_contract_keys() -> None:
