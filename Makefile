@@ -35,8 +35,17 @@ format: setup
 	$(VENV)/bin/ruff format provenance tests benchmarks examples
 	$(VENV)/bin/ruff check --fix provenance tests benchmarks examples
 
+# The side-by-side benchmarks behind docs/benchmarks.md (about an hour on 2 cores; see each page).
 bench: setup
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/pii_accuracy.py
+	$(PY) benchmarks/pii_throughput.py --repeat 2
+	$(PY) benchmarks/minhash_signatures.py
+	$(PY) benchmarks/containment.py --records 1000
+	$(PY) benchmarks/containment_code.py
+	$(PY) benchmarks/duplicates.py
+	$(PY) benchmarks/license_resolution.py
+	$(PY) benchmarks/gate_overhead.py demo
+	$(PY) benchmarks/scan_memory.py --small 20 --large 200 --detectors pii --workers 2
 
 clean:
 	rm -rf $(VENV) .provenance build *.egg-info .pytest_cache .mypy_cache .ruff_cache

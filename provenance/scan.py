@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from provenance import __version__
-from provenance.detectors import BUILTIN, DEFAULT_DETECTORS, DetectorSpec, ScanContext
+from provenance.detectors import (
+    BUILTIN,
+    DEFAULT_DETECTORS,
+    Detector,
+    DetectorSpec,
+    ScanContext,
+    detector_class,
+)
 from provenance.engines.base import batches
 from provenance.engines.local import default_workers, run_local
-from provenance.errors import InputError
+from provenance.errors import InputError, RuleError
 from provenance.model import DataFile, Finding
 from provenance.policy import Policy
 from provenance.sources.base import open_dataset
@@ -80,8 +87,7 @@ def run_scan(
         for name in options.detectors
     ]
     config = _config_sha256(policy, requested, options)
-    specs = [spec.prepared(context) for spec in requested]
-    driver = [spec.build() for spec in specs]
+    specs, driver = _build_detectors(policy, requested, context)
     tool = {
         "name": "provenance",
         "version": __version__,
@@ -145,6 +151,36 @@ def dataset_fingerprint(files: Sequence[DataFile]) -> str:
     for f in sorted(files, key=lambda f: f.path):
         digest.update(f"{f.path}\0{f.sha256}\n".encode())
     return digest.hexdigest()
+
+
+def _build_detectors(
+    policy: Policy, requested: Sequence[DetectorSpec], context: ScanContext
+) -> tuple[list[DetectorSpec], list[Detector]]:
+    """Prepared specs and driver-side detectors, once the policy is known to cover them.
+
+    Fail closed: a policy must say what every detector that runs does, and may name only the
+    finding types that detector reports; a bad detector option is the policy's error.
+    """
+    specs, built = [], []
+    for spec in requested:
+        rules = policy.rules.detectors.get(spec.name)
+        where = f"{policy.source}: detectors.{spec.name}"
+        if rules is None:
+            raise RuleError(f"{where}: missing; the policy must say what these findings do")
+        try:
+            known = detector_class(spec.name).known_types(spec.options)
+            unknown = sorted(set(rules.types) - known)
+            if unknown:
+                raise RuleError(
+                    f"{where}.types.{unknown[0]}: unknown finding type "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            prepared = spec.prepared(context)
+            built.append(prepared.build())
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"{where}.options: {str(exc).splitlines()[0]}") from None
+        specs.append(prepared)
+    return specs, built
 
 
 def _apply(policy: Policy, findings: Sequence[Finding]) -> list[Finding]:

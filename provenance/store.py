@@ -120,6 +120,11 @@ _FINDING_COLUMNS = [
     "scan_id", "record_id", "file", "row", "detector", "type", "field", "start", "end",
     "score", "action", "preview", "detail",
 ]  # fmt: skip
+_SANDBOX: dict[str, bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 _SEVERITY_SQL = (
     "CASE action WHEN 'error' THEN 4 WHEN 'block' THEN 3 WHEN 'redact' THEN 2 ELSE 0 END"
 )
@@ -166,7 +171,11 @@ class Store:
                 raise StoreError(f"no audit store at {self.path} (run `provenance scan` first)")
             self.directory.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = duckdb.connect(str(self.path), read_only=read_only)
+            # Read-only connections serve users' SQL: no other files, no network, no extensions.
+            config: dict[str, str | bool | int | float | list[str]] = (
+                dict(_SANDBOX) if read_only else {}
+            )
+            self.db = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise StoreError(f"cannot open audit store {self.path}: {first}") from None
@@ -439,12 +448,16 @@ class Store:
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run a user's read-only SQL; returns column names and rows."""
+        if not sql.strip():
+            raise StoreError("query failed: the query is empty")
         try:
             cursor = self.db.execute(sql)
+            if cursor.description is None:
+                raise StoreError("query failed: the statement returns no rows")
             rows = cursor.fetchall()
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
-        columns = [d[0] for d in cursor.description or []]
+        columns = [d[0] for d in cursor.description]
         return columns, rows
 
     # -- reference sets ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from provenance.detectors.base import Detector
+from provenance.detectors.pii import SUPPORTED_ENTITIES
 from provenance.model import Finding, Record
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -16,6 +17,7 @@ class RegexPiiDetector(Detector):
     """Finds e-mail addresses and SSN-shaped numbers with two regexes; reports as `pii`."""
 
     name = "pii"
+    finding_types = frozenset(SUPPORTED_ENTITIES)
 
     def __init__(self, **options: object) -> None:
         self.options = options

@@ -120,6 +120,10 @@ def test_query_formats(tmp_path: Path) -> None:
          "Error: {tmp}/policy.yaml: detectors.pii.tpyes: unknown field (check the spelling)"),
         (["query", "select * from nowhere"], "Error: query failed: Catalog Error: "),
         (["report", "--scan", "scan-nope"], "Error: no scan scan-nope in "),
+        (["check", "--model", "/no/such/model"],
+         "Error: model folder does not exist: /no/such/model"),
+        (["check", "--model", "not a model!"],
+         "Error: not a model folder or a Hugging Face model id: not a model!"),
         (["scan", "{tmp}", "--workers", "0"], "Usage: provenance scan [OPTIONS] DATASET"),
     ],
 )  # fmt: skip
@@ -136,6 +140,57 @@ def test_bad_input_exits_2_with_one_line(
     assert code == 2
     assert err.splitlines()[0].startswith(first_line.format(tmp=tmp_path))
     assert "Traceback" not in err
+
+
+POLICY_HEAD = "schema: provenance.policy/v1\nname: custom\ndetectors:\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "first_line"),
+    [
+        # fail closed: a policy that forgets a detector would flag (clear) its findings
+        ("  pii: {}\n", "detectors.license: missing; the policy must say what these findings do"),
+        ("  pii: {types: {US_SNN: block}}\n  license: {}\n",
+         "detectors.pii.types.US_SNN: unknown finding type (known: "),
+        ("  nosuch: {}\n", "detectors.nosuch: unknown detector (known: "),
+        ("  pii: {}\n  license: {}\n  duplicate: {options: {threshold: 5}}\n",
+         "detectors.duplicate.options: duplicate threshold must be between 0 and 1, got 5"),
+    ],
+)  # fmt: skip
+def test_policy_that_would_clear_by_mistake_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: str, first_line: str
+) -> None:
+    data = dataset(tmp_path, DIRTY)
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY_HEAD + policy, encoding="utf-8")
+    code, _, err = run_main(
+        "scan",
+        str(data),
+        "--detectors",
+        "pii,license,duplicate",
+        "--policy",
+        str(path),
+        capsys=capsys,
+    )
+    assert code == 2
+    assert err.splitlines()[0].startswith(f"Error: {path}: {first_line}")
+
+
+@pytest.mark.parametrize(
+    ("sql", "first_line"),
+    [
+        ("", "Error: query failed: the query is empty"),
+        ("copy (select 1) to 'leak.csv'", "Error: query failed: Permission Error: "),
+        ("select * from read_csv_auto('d.csv')", "Error: query failed: Permission Error: "),
+        ("install httpfs", "Error: query failed: Permission Error: "),
+    ],
+)
+def test_query_reads_the_store_and_nothing_else(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str, first_line: str
+) -> None:
+    run("scan", str(dataset(tmp_path, CLEAN)), "--workers", "1", "-q")
+    code, _, err = run_main("query", sql, capsys=capsys)
+    assert code == 2 and err.splitlines()[0].startswith(first_line)
 
 
 def test_report_without_a_store_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,13 @@ class ScanContext:
 class Detector(ABC):
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    finding_types: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def known_types(cls, options: dict[str, Any]) -> frozenset[str]:
+        """The finding types this detector can report with these options (a policy may name no
+        other: a misspelt type would silently fall back to the default action)."""
+        return cls.finding_types
 
     @abstractmethod
     def detect_batch(self, records: Sequence[Record]) -> Iterator[Finding]:

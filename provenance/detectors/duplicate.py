@@ -45,6 +45,7 @@ class DuplicateDetector(Detector):
 
     name: ClassVar[str] = "duplicate"
     version: ClassVar[str] = "1"
+    finding_types: ClassVar[frozenset[str]] = frozenset({"EXACT_DUPLICATE", "NEAR_DUPLICATE"})
 
     def __init__(
         self,

@@ -38,6 +38,12 @@ MAX_EVIDENCE = 10  # evidence items kept in each finding's detail
 class LicenseDetector(Detector):
     name: ClassVar[str] = "license"
     version: ClassVar[str] = "1"
+    finding_types: ClassVar[frozenset[str]] = frozenset(
+        {
+            "LICENSE_UNKNOWN", "LICENSE_NON_COMMERCIAL", "LICENSE_SHARE_ALIKE",
+            "LICENSE_NO_DERIVATIVES", "LICENSE_CONFLICT", "LICENSE_LINEAGE", "LICENSE_ATTRIBUTION",
+        }
+    )  # fmt: skip
 
     def __init__(
         self,

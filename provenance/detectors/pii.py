@@ -1145,6 +1145,14 @@ class PiiDetector(Detector):
 
     name: ClassVar[str] = "pii"
     version: ClassVar[str] = "1"
+    finding_types: ClassVar[frozenset[str]] = frozenset(SUPPORTED_ENTITIES)
+
+    @classmethod
+    def known_types(cls, options: dict[str, Any]) -> frozenset[str]:
+        """The supported entities plus those of custom recognizers in the rules directory."""
+        rules = load_rules(options.get("recognizers_dir"))
+        custom = {rule.supported_entity for _, rule in rules.recognizers if rule.supported_entity}
+        return cls.finding_types | custom
 
     def __init__(
         self,

@@ -69,6 +69,9 @@ class ReferenceDetector(Detector):
 
     name: ClassVar[str] = "reference"
     version: ClassVar[str] = "1"
+    finding_types: ClassVar[frozenset[str]] = frozenset(
+        {"REFERENCE_MATCH", "REFERENCE_MATCH_NONCOMMERCIAL", "REFERENCE_MATCH_PERMITTED"}
+    )
 
     def __init__(
         self,

@@ -35,8 +35,8 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import groupby, islice
@@ -86,7 +86,7 @@ class CorpusOnRay:
     """
 
     rows: Callable[[list[Any], Mapping[str, int]], pa.Table]
-    findings: Callable[[Any, ray.data.Dataset, int], Iterator[Finding]]
+    findings: Callable[[Any, ray.data.Dataset, int], Generator[Finding, None, None]]
 
 
 DISTRIBUTED: dict[str, CorpusOnRay] = {
@@ -208,9 +208,10 @@ def run_ray(
                 found = DISTRIBUTED[detector.name].findings(
                     detector, sketches, ingest.shared[detector.name]
                 )
-                while chunk := list(islice(found, INGEST_FINDINGS)):
-                    kept = [k for f in chunk if (k := policy.apply(f)) is not None]
-                    store.add_findings(scan_id, kept)
+                with closing(found):  # on an error, end Ray's iteration before Ray stops
+                    while chunk := list(islice(found, INGEST_FINDINGS)):
+                        kept = [k for f in chunk if (k := policy.apply(f)) is not None]
+                        store.add_findings(scan_id, kept)
             elif detector.name in corpus and ingest.gathered:
                 _absorb_in_order(detector, results)
 

@@ -31,7 +31,7 @@ Python call per key (about 100 µs each in Ray Data, too slow for a record-per-k
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 ROW_BITS = 40  # a record id is file index << 40 | row: 2**40 rows per file, 2**23 files
 ROWS_PER_PARTITION = 250_000  # sketch rows (~600 bytes each) per grouping call: ~150 MB
+DRIVER_BLOCK_ROWS = 10_000  # finding rows per block the driver streams into the store
 MAX_ROUNDS = 200  # connected components converge in O(log^2 n) rounds; more means a bug
 PARTITION = "_partition"
 NO_ID = -1
@@ -104,7 +105,7 @@ def sketch_table(sketches: Sequence[Sketch], file_index: Mapping[str, int]) -> p
 
 def duplicate_findings(
     detector: DuplicateDetector, sketches: Dataset, count: int
-) -> Iterator[Finding]:
+) -> Generator[Finding, None, None]:
     """Driver side: the duplicate findings of the corpus whose `count` sketches are `sketches`.
 
     The driver holds one batch of findings at a time; signatures stay in the cluster.
@@ -148,6 +149,8 @@ def duplicate_findings(
         _attach_sketch,
     )
     clusters = grouped(members, ["root"], _cluster_rows, width=width).sort("root")
+    # The driver fetches whole blocks: small ones keep its memory flat however many there are.
+    clusters = clusters.repartition(target_num_rows_per_block=DRIVER_BLOCK_ROWS)
     number = 0
     root = NO_ID
     for row in clusters.iter_rows():

@@ -431,7 +431,7 @@ def _front_matter(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -494,7 +494,7 @@ def _license_keys(block: _Block) -> Iterator[tuple[str, Any, int, dict[str, int]
         try:
             parsed = yaml.safe_load(snippet)
             value = parsed.get(match.group(1)) if isinstance(parsed, dict) else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             value = match.group(2).strip() or None
         items: dict[str, int] = {}
         for k in range(i + 1, j):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from provenance.errors import InputError
 from provenance.licensing.datasets import LicenseNames, _yaml_blocks
 from provenance.licensing.schema import LicenseRule, RuleSet, load_rules
 from provenance.licensing.spdx import identify_text
@@ -36,6 +37,9 @@ class ModelLicense:
     local: Path | None = None
 
 
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
 def resolve_model(
     model: str, *, rules: RuleSet | None = None, base_dir: Path | None = None
 ) -> ModelLicense:
@@ -44,7 +48,11 @@ def resolve_model(
     local = _local_dir(model, base_dir)
     if local is not None:
         return _from_folder(model, local, rules)
+    if model.startswith(("/", "./", "../", "~")):
+        raise InputError(f"model folder does not exist: {model}")
     name = model.removeprefix("hf://").strip()
+    if not _HUB_ID.match(name):
+        raise InputError(f"not a model folder or a Hugging Face model id: {model}")
     for rule in rules.licenses.values():
         for pattern in rule.models:
             if fnmatch.fnmatchcase(name.lower(), pattern.match.lower()):
@@ -123,7 +131,7 @@ def _from_card(
     for block in _yaml_blocks(text):
         try:
             meta = yaml.safe_load(block.text)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             continue
         if not isinstance(meta, dict):
             continue

@@ -144,10 +144,13 @@ def load_usage(path: str | Path) -> Usage:
 def parse_usage(data: bytes | str, source: str, *, path: Path | None = None) -> Usage:
     try:
         raw = yaml.safe_load(data)
+    except RecursionError:
+        raise InputError(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}:" if mark else ""
-        raise InputError(f"{source}:{line} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise InputError(f"{source}:{line} invalid YAML: {problem}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -32,14 +32,23 @@ def load_policy(path: str | Path | None = None) -> Policy:
 def parse_policy(data: bytes, source: str) -> Policy:
     try:
         raw = yaml.safe_load(data)
+    except RecursionError:
+        raise RuleError(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
-        raise RuleError(f"{source}:{line} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise RuleError(f"{source}:{line} invalid YAML: {problem}") from None
     try:
         parsed = PolicyFile.model_validate(raw)
     except ValidationError as exc:
         raise RuleError(f"{source}: {describe_validation_error(exc)}") from None
+    from provenance.detectors import BUILTIN
+
+    for name in parsed.detectors:
+        if name not in BUILTIN:
+            known = ", ".join(sorted(BUILTIN))
+            raise RuleError(f"{source}: detectors.{name}: unknown detector (known: {known})")
     return Policy(parsed, source=source, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -137,9 +137,15 @@ def _walk(root: Path) -> tuple[list[Entry], list[Path]]:
             if name.startswith("."):
                 continue
             location = here / name
-            rel = location.relative_to(root).as_posix()
+            rel = display_path(location.relative_to(root).as_posix())
             if location.is_symlink():
-                target = location.resolve()
+                try:
+                    target = location.resolve(strict=False)
+                except (RuntimeError, OSError):
+                    entries.append(
+                        Entry(rel, location, "symlink", problem="SYMLINK_LOOP: not followed")
+                    )
+                    continue
                 if not target.is_relative_to(root):
                     entries.append(
                         Entry(
@@ -157,12 +163,20 @@ def _walk(root: Path) -> tuple[list[Entry], list[Path]]:
     return entries, sorted(metadata)
 
 
+def display_path(path: str) -> str:
+    """A path as reports and the store show it: bytes that are not UTF-8 become escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _is_metadata(name: str) -> bool:
     lower = name.lower()
     return lower in CARD_NAMES or lower.split(".")[0] in LICENSE_STEMS
 
 
 def _entry(rel: str, location: Path) -> Entry:
+    if location.exists() and not location.is_file():
+        # a FIFO or a device would block or never end
+        return Entry(rel, location, "special", problem="NOT_A_REGULAR_FILE: not read")
     suffixes = [s.lower() for s in location.suffixes]
     compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
     if compression:
@@ -192,8 +206,11 @@ def _size(location: Path) -> int:
 
 def _file_sha256(entry: Entry) -> str:
     """sha256 of the file's bytes; for an unreadable file or an outside link, of its problem."""
-    if entry.problem and entry.format in ("symlink",):
-        return hashlib.sha256(f"symlink:{os.readlink(entry.location)}".encode()).hexdigest()
+    if entry.format == "symlink":
+        target = os.fsencode(os.readlink(entry.location))
+        return hashlib.sha256(b"symlink:" + target).hexdigest()
+    if entry.format == "special":
+        return hashlib.sha256(f"special:{entry.problem}".encode()).hexdigest()
     digest = hashlib.sha256()
     try:
         with open(entry.location, "rb") as stream:
@@ -303,7 +320,12 @@ class _BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._inner.read(len(buffer))
+        try:
+            data = self._inner.read(len(buffer))
+        except Exception as exc:  # zstandard.ZstdError and friends: a corrupt stream
+            if isinstance(exc, OSError | EOFError):
+                raise
+            raise OSError(f"corrupt compressed stream ({str(exc).splitlines()[0]})") from None
         self._count += len(data)
         if self._count > self._limit:
             raise DecompressionLimit(f"decompressed size exceeds {self._limit:,} bytes")

@@ -9,14 +9,42 @@ from typing import IO, Any
 
 from provenance.sources.base import Row
 
-_DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
+
+
+class DuplicateKey(ValueError):
+    """An object names one key twice: parsers disagree on which value wins, so we read neither."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(f"key {key[:40]!r} appears twice in one object")
+    return obj
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+def _problem(exc: Exception) -> str:
+    """The error type and message for a value that could not be decoded."""
+    if isinstance(exc, DuplicateKey):
+        return f"DUPLICATE_KEY: {exc}"
+    if isinstance(exc, RecursionError):
+        return "INVALID_JSON: nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"INVALID_JSON: column {exc.colno}: {exc.msg}"
+    return f"INVALID_JSON: {str(exc).splitlines()[0]}"  # e.g. an integer too long to convert
 
 
 def read_jsonl(stream: IO[bytes]) -> Iterator[Row]:
     """One row per physical line; blank lines are skipped but counted."""
     for row, raw in enumerate(stream):
         line = raw.strip()
+        if row == 0:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         if not line:
             continue
         try:
@@ -25,9 +53,13 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[Row]:
             yield row, None, f"INVALID_UTF8: byte {exc.start} of line {row + 1}"
             continue
         try:
-            yield row, json.loads(text), None
+            value = _DECODER.decode(text)
         except json.JSONDecodeError as exc:
             yield row, None, f"INVALID_JSON: line {row + 1}, column {exc.colno}: {exc.msg}"
+        except (ValueError, RecursionError) as exc:
+            yield row, None, _problem(exc).replace(": ", f": line {row + 1}, ", 1)
+        else:
+            yield row, value, None
 
 
 def read_text(stream: IO[bytes]) -> Iterator[Row]:
@@ -41,6 +73,15 @@ def read_text(stream: IO[bytes]) -> Iterator[Row]:
 
 def read_json(stream: IO[bytes]) -> Iterator[Row]:
     """A JSON array (or an object holding one array), streamed element by element."""
+    try:
+        yield from _read_json(stream)
+    except UnicodeDecodeError as exc:
+        yield 0, None, f"INVALID_UTF8: byte {exc.start}"
+    except (ValueError, RecursionError) as exc:
+        yield 0, None, _problem(exc)
+
+
+def _read_json(stream: IO[bytes]) -> Iterator[Row]:
     reader = _JsonStream(stream)
     start = reader.next_char()
     if start == "[":
@@ -146,12 +187,9 @@ class _JsonStream:
             except UnicodeDecodeError as exc:
                 yield index, None, f"INVALID_UTF8: near element {index} (byte {exc.start})"
                 return
-            except json.JSONDecodeError as exc:
-                yield (
-                    index,
-                    None,
-                    f"INVALID_JSON: element {index}: {exc.msg}; rest of file not read",
-                )
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+                code, _, message = _problem(exc).partition(": ")
+                yield index, None, f"{code}: element {index}: {message}; rest of file not read"
                 return
             yield index, value, None
             index += 1

@@ -14,10 +14,17 @@ csv.field_size_limit(sys.maxsize)  # a single record may be tens of megabytes
 
 
 def read_csv(stream: IO[bytes], delimiter: str = ",") -> Iterator[Row]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    # utf-8-sig: spreadsheets often start CSV exports with a byte-order mark
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     rows = csv.DictReader(text, delimiter=delimiter)
     index = 0
     try:
+        header = rows.fieldnames or []
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            # csv keeps only the last cell of a repeated column: the others would go unscanned
+            yield 0, None, f"DUPLICATE_HEADER: column {repeated[0][:40]!r} appears twice; not read"
+            return
         for index, row in enumerate(rows):
             if None in row:
                 yield index, None, f"INVALID_CSV: row {index} has more cells than the header"

@@ -157,6 +157,21 @@ def verify_files(scan: ScanRow, scanned: Sequence[DataFile], current: Sequence[D
     )
 
 
+# Clearance means these questions were asked: a scan that skipped one cannot clear data.
+REQUIRED_DETECTORS = ("pii", "license")
+
+
+def verify_detectors(scan: ScanRow) -> None:
+    """Refuse a scan that did not look for personal data or check the data's licenses."""
+    ran = scan.options.get("detectors") or []
+    missing = [name for name in REQUIRED_DETECTORS if name not in ran]
+    if missing:
+        raise GateRefused(
+            f"scan {scan.scan_id} did not run the {' and '.join(missing)} detector"
+            f"{'s' if len(missing) > 1 else ''}; rescan with the default detectors"
+        )
+
+
 def verify_policy(scan: ScanRow, policy: Policy) -> None:
     """Refuse when the policy in force is not byte-for-byte the one the scan used."""
     if policy.sha256 != scan.policy_sha256:
@@ -249,6 +264,7 @@ def open_gate(
 ) -> Clearance:
     """Run every check of the gate in order; the first that fails refuses with its reason."""
     scan = find_scan(store, dataset)
+    verify_detectors(scan)
     opened = dataset_of(scan, dataset, allow_network=allow_network)
     started = time.perf_counter()
     current = hash_files(opened)

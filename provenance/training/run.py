@@ -173,7 +173,7 @@ def dataset_card(clearance: Clearance) -> dict[str, Any]:
             block = text.split("---", 2)[1] if text.count("---") >= 2 else ""
             try:
                 data = yaml.safe_load(block)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 return {}
             return data if isinstance(data, dict) else {}
     return {}

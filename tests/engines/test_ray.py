@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from provenance.detectors.base import Detector
 from provenance.engines.base import Batch
 from provenance.errors import InputError
 from provenance.model import Finding, Record
-from provenance.policy import load_policy
+from provenance.policy import Policy, load_policy, parse_policy
 from provenance.refs import add_reference_set
 from provenance.report import load_report
 from provenance.scan import ScanOptions, run_scan
@@ -93,9 +94,20 @@ def report(store: Store, scan_id: str) -> dict[str, Any]:
     return data
 
 
+def policy_for_tests() -> Policy:
+    """The default policy, plus rules for the test-only detectors registered at the moment."""
+    default = (resources.files("provenance.rules") / "policy" / "default.yaml").read_bytes()
+    extra = "".join(
+        f"  {name}: {{default: {{action: flag}}}}\n"
+        for name in ("shapes", "exploding")
+        if name in BUILTIN
+    )
+    return parse_policy(default + extra.encode(), "test-policy.yaml") if extra else load_policy()
+
+
 def scan(source: Path, store: Store, **options: Any) -> str:
     opts = ScanOptions(**options)
-    return run_scan(str(source), store=store, policy=load_policy(), options=opts).scan_id
+    return run_scan(str(source), store=store, policy=policy_for_tests(), options=opts).scan_id
 
 
 @pytest.fixture(scope="module")
@@ -216,13 +228,32 @@ def test_ray_resumes_an_interrupted_local_scan_with_the_same_result(
             scan(data, store, workers=1, detectors=detectors)
         monkeypatch.setattr(scan_module, "batches", real)
         outcome = run_scan(
-            str(data), store=store, policy=load_policy(),
+            str(data), store=store, policy=policy_for_tests(),
             options=ScanOptions(workers=2, detectors=detectors, engine="ray"),
         )  # fmt: skip
         assert outcome.resumed_files == 2
         assert report(store, outcome.scan_id) == expected
     assert expected["summary"]["findings_by_detector"]["shapes"] == 3  # text, alpaca, messages
     assert not list((tmp_path / "store" / "ray").iterdir())  # the Parquet parts are gone
+
+
+@pytest.mark.usefixtures("ray_instance", "fake_pii")
+def test_a_saved_hugging_face_dataset_gives_the_local_report(tmp_path: Path) -> None:
+    """Each split is read by a task of its own, through the same `datasets` loading code."""
+    datasets = pytest.importorskip("datasets")
+    rows = [f"row {i}: write to user{i}@example.com" if i % 7 == 0 else words(i % 40, 60)
+            for i in range(120)]  # fmt: skip
+    splits = {"train": rows[:100], "test": rows[100:] + rows[:5]}
+    saved = tmp_path / "saved"
+    datasets.DatasetDict(
+        {name: datasets.Dataset.from_dict({"text": texts}) for name, texts in splits.items()}
+    ).save_to_disk(str(saved))
+    with Store(tmp_path / "store") as store:
+        detectors = ("pii", "duplicate")
+        expected = report(store, scan(saved, store, workers=1, detectors=detectors))
+        actual = report(store, scan(saved, store, workers=2, detectors=detectors, engine="ray"))
+    assert actual == expected
+    assert {"EMAIL_ADDRESS", "EXACT_DUPLICATE"} <= set(expected["summary"]["findings_by_type"])
 
 
 @pytest.mark.usefixtures("ray_instance")

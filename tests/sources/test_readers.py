@@ -251,3 +251,60 @@ def test_json_array_with_a_huge_element_streams(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     path.write_text(json.dumps([{"text": "x" * 3_000_000}, {"text": "y"}]), encoding="utf-8")
     assert [len(r.fields[0].text) for r in records(path)] == [3_000_000, 1]
+
+
+# -- inputs found by hunting for tracebacks ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"text": "a", "text": "b"}\n', "DUPLICATE_KEY"),
+        (b"[" + b'{"a":' * 5000 + b'"x"' + b"}" * 5000 + b"]\n", "INVALID_JSON"),
+        (b'{"text": 1' + b"0" * 5000 + b"}\n", "INVALID_JSON"),
+    ],
+    ids=["duplicate-key", "nested-too-deeply", "huge-integer"],
+)
+def test_jsonl_values_that_json_cannot_take(tmp_path: Path, body: bytes, code: str) -> None:
+    (tmp_path / "a.jsonl").write_bytes(body)
+    assert locators(records(tmp_path)) == [("a.jsonl", 0, code)]
+
+
+def test_json_array_too_deep(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert locators(records(tmp_path))[-1][2] == "INVALID_JSON"
+
+
+def test_csv_with_a_repeated_column_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text('text,text\n"secret 219-09-9999",hello\n', encoding="utf-8")
+    assert locators(records(tmp_path)) == [("a.csv", 0, "DUPLICATE_HEADER")]
+
+
+def test_byte_order_marks_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_bytes(b"\xef\xbb\xbftext\nhello\n")
+    (tmp_path / "b.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "hi"}\n')
+    assert locators(records(tmp_path)) == [("a.csv", 0, None), ("b.jsonl", 0, None)]
+
+
+def test_corrupt_zstd_is_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"garbage" * 10)
+    assert locators(records(tmp_path)) == [("a.jsonl.zst", 0, "UNREADABLE")]
+
+
+def test_symlink_loop_and_fifo(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").symlink_to(tmp_path / "b.jsonl")
+    (tmp_path / "b.jsonl").symlink_to(tmp_path / "a.jsonl")
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    dataset = open_dataset(str(tmp_path))
+    assert len(dataset.files()) == 3  # hashing does not block on the FIFO
+    assert [code for _, _, code in locators(list(dataset.records()))] == [
+        "SYMLINK_LOOP", "SYMLINK_LOOP", "NOT_A_REGULAR_FILE",
+    ]  # fmt: skip
+
+
+def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    name = os.fsdecode(b"\xff\xfe.jsonl")
+    write_jsonl(tmp_path / name, ROWS[:1])
+    (found,) = records(tmp_path)
+    assert found.file == "\\xff\\xfe.jsonl" and found.error is None
+    found.file.encode("utf-8")  # storable

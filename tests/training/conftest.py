@@ -87,7 +87,7 @@ def scan(dataset: Path, store_dir: Path, policy: str | None = None) -> str:
             str(dataset),
             store=store,
             policy=load_policy(policy),
-            options=ScanOptions(detectors=("pii",), workers=1),
+            options=ScanOptions(detectors=("pii", "license"), workers=1),
         )
     return outcome.scan_id
 

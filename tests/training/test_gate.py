@@ -11,6 +11,7 @@ from provenance.cli import main
 from provenance.errors import GateRefused, InputError
 from provenance.model import Status
 from provenance.policy import load_policy
+from provenance.scan import ScanOptions, run_scan
 from provenance.store import Store
 from provenance.training.data import cleared_records
 from provenance.training.gate import Clearance, GateOptions, open_gate
@@ -78,6 +79,20 @@ def test_incomplete_scan_refuses(dataset: Path, store_dir: Path, train: Any) -> 
         store.mark_incomplete(store.scan(source=str(dataset)).scan_id)
     code, line = train(dataset, "--cleared-only")
     assert code == 1 and line.startswith(f"Error: no complete scan of {dataset}")
+
+
+def test_scan_that_skipped_the_license_check_refuses(
+    tmp_path: Path, store_dir: Path, train: Any
+) -> None:
+    path = make_dataset(tmp_path / "ds")
+    with Store(store_dir) as store:
+        run_scan(str(path), store=store, policy=load_policy(),
+                 options=ScanOptions(detectors=("pii",), workers=1))  # fmt: skip
+    code, line = train(path, "--cleared-only")
+    assert code == 1
+    assert line.startswith("Error: scan scan-") and line.endswith(
+        "did not run the license detector; rescan with the default detectors"
+    )
 
 
 @pytest.mark.parametrize("change", ["changed", "added", "removed"])

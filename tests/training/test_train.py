@@ -157,7 +157,11 @@ def test_bundle_files(trained: Trained) -> None:
     report = json.loads((trained.bundle / "audit-report.json").read_text())
     assert report["schema"] == "provenance.scan/v1"
     assert {r["status"] for r in report["records"]} == {"cleared", "redacted"}
-    assert [f["type"] for f in report["findings"]] == ["EMAIL_ADDRESS", "EMAIL_ADDRESS"]
+    pii = [f["type"] for f in report["findings"] if f["detector"] == "pii"]
+    assert pii == ["EMAIL_ADDRESS", "EMAIL_ADDRESS"]
+    assert {f["type"] for f in report["findings"] if f["detector"] == "license"} == {
+        "LICENSE_ATTRIBUTION"
+    }
     assert report["training"]["excluded_by_status"] == {"blocked": 1}
     manifest = trained.manifest
     assert set(manifest["files"]) == names - {MANIFEST}
