@@ -120,6 +120,7 @@ _FINDING_COLUMNS = [
     "scan_id", "record_id", "file", "row", "detector", "type", "field", "start", "end",
     "score", "action", "preview", "detail",
 ]  # fmt: skip
+MEMORY_LIMIT = "64MB"
 _SANDBOX: dict[str, bool] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
@@ -179,6 +180,9 @@ class Store:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise StoreError(f"cannot open audit store {self.path}: {first}") from None
+        # DuckDB caches table blocks up to its memory limit (80% of RAM by default), so a scan's
+        # memory would grow with the corpus; a bound keeps it flat and DuckDB spills if needed.
+        self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
             self.db.execute(SCHEMA)
 

@@ -65,8 +65,10 @@ if TYPE_CHECKING:
 RESULTS_ENV = "PROVENANCE_RAY_RESULTS"
 RESULTS_DIR = "ray"
 TASK_BYTES = 64 * 1024 * 1024  # files smaller than this share a read task
-BLOCK_RECORDS = 2048  # a block (and so one actor call, one set of Parquet parts) holds at most
-BLOCK_CHARS = 8_000_000  # this many records and this much text
+CHUNK_RECORDS = 2048  # a chunk (one actor call, one set of Parquet parts) holds at most this
+CHUNK_CHARS = 8_000_000  # many records and this much text
+INGEST_PARTS = 16  # the driver loads up to this many Parquet parts per transaction,
+INGEST_SECONDS = 2.0  # or what arrived in this long, whichever comes first
 INGEST_FINDINGS = 10_000  # corpus findings written to the store per transaction
 # On a cluster an actor lost with its node is restarted, a few times: a record that crashes
 # its actor must fail the scan, not retry forever. On a local instance a crash is never a lost
@@ -186,7 +188,7 @@ def run_ray(
         # so every core can hold a detector actor (1-CPU reads would deadlock a full pool).
         manifests = _read(units, concurrency=size).map_batches(
             _ScanActor,
-            batch_size=None,
+            batch_size=1,  # one row is one chunk of records
             batch_format="pyarrow",
             compute=ActorPoolStrategy(size=size),
             num_cpus=1,
@@ -198,6 +200,7 @@ def run_ray(
         try:
             for row in rows:
                 ingest(json.loads(row["manifest"]))
+            ingest.flush()
         finally:
             getattr(rows, "close", lambda: None)()  # on an error, stop the actors first
         _wait_for_released_cpus()
@@ -263,9 +266,12 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
 
+    # Small files share a task, but there are at least as many tasks as actors when the
+    # files allow it, so reading never waits on a single task.
+    task_bytes = max(1, min(TASK_BYTES, sum(u.size for u in units) // concurrency))
     groups: list[list[_Unit]] = []
     for unit in units:
-        if groups and sum(u.size for u in groups[-1]) + unit.size <= TASK_BYTES and unit.size:
+        if groups and sum(u.size for u in groups[-1]) + unit.size <= task_bytes and unit.size:
             groups[-1].append(unit)
         else:
             groups.append([unit])
@@ -279,7 +285,7 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
         ) -> list[ReadTask]:
             return [
                 ReadTask(
-                    partial(_read_units, group),
+                    partial(_read_units, group, CHUNK_RECORDS, CHUNK_CHARS),
                     BlockMetadata(
                         num_rows=None,
                         size_bytes=sum(u.size for u in group) or None,
@@ -299,21 +305,29 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
     )
 
 
-def _read_units(group: list[_Unit]) -> Iterator[pa.Table]:
-    """Blocks of records; the last record of each file carries the file's record count."""
+def _read_units(group: list[_Unit], max_records: int, max_chars: int) -> Iterator[pa.Table]:
+    """Blocks of one row each: a chunk of records bounded in count and in text, like the local
+    engine's batches (Ray batches by rows only, so a row holds the chunk). The last record of
+    each file carries the file's record count."""
     for unit in group:
         pending: list[Record] = []
         count = chars = 0
         for record in unit.view.records():
             size = sum(len(f.text) for f in record.fields)
-            if pending and (len(pending) >= BLOCK_RECORDS or chars + size > BLOCK_CHARS):
-                yield _records_table(pending, unit.index, None)
+            if pending and (len(pending) >= max_records or chars + size > max_chars):
+                yield _chunk(_records_table(pending, unit.index, None))
                 pending, chars = [], 0
             pending.append(record)
             chars += size
             count += 1
         if pending:
-            yield _records_table(pending, unit.index, count)
+            yield _chunk(_records_table(pending, unit.index, count))
+
+
+def _chunk(records: pa.Table) -> pa.Table:
+    rows = records.to_struct_array().combine_chunks()
+    offsets = pa.array([0, records.num_rows], pa.int32())
+    return pa.table({"chunk": pa.ListArray.from_arrays(offsets, rows)})
 
 
 FIELD_TYPE = pa.struct([("name", pa.string()), ("text", pa.large_string()), ("role", pa.string())])
@@ -353,8 +367,9 @@ def _records_table(records: list[Record], file_index: int, total: int | None) ->
     )
 
 
-def _records_from_table(table: pa.Table) -> list[tuple[int, Record, int | None]]:
-    """(file index, record, the file's record count if this is its last record) per row."""
+def _records_from_chunks(chunks: pa.Table) -> list[tuple[int, Record, int | None]]:
+    """(file index, record, the file's record count if this is its last record) per record."""
+    table = pa.Table.from_struct_array(chunks.column("chunk").combine_chunks().flatten())
     return [
         (
             row["file_index"],
@@ -406,7 +421,7 @@ GATHERED_SCHEMA = pa.schema(
 
 
 class _ScanActor:
-    """A Ray actor: detectors built once, then one block of records per call."""
+    """A Ray actor: detectors built once, then one chunk of records per call."""
 
     def __init__(
         self,
@@ -429,19 +444,19 @@ class _ScanActor:
         except ProvenanceError as exc:  # e.g. a spaCy model missing on this node
             self.failure = exc
 
-    def __call__(self, block: pa.Table) -> pa.Table:
-        """Scan one block; a ProvenanceError comes back as a value, for the driver to raise
+    def __call__(self, chunk: pa.Table) -> pa.Table:
+        """Scan one chunk; a ProvenanceError comes back as a value, for the driver to raise
         with its own message (Ray would only carry it as the text of a traceback)."""
         try:
             if self.failure is not None:
                 raise self.failure
-            manifest = self._scan(block)
+            manifest = self._scan(chunk)
         except ProvenanceError as exc:
             manifest = {"error": base64.b64encode(pickle.dumps(exc)).decode()}
         return pa.table({"manifest": [json.dumps(manifest)]})
 
-    def _scan(self, block: pa.Table) -> dict[str, Any]:
-        rows = _records_from_table(block)
+    def _scan(self, chunk: pa.Table) -> dict[str, Any]:
+        rows = _records_from_chunks(chunk)
         file_index = {record.file: index for index, record, _ in rows}
         first_index, first, _ = rows[0]
         part = f"{first_index:08d}-{first.row:012d}"  # the same name if Ray retries this call
@@ -552,10 +567,12 @@ class _Results:
         fs.create_dir(f"{path}/{kind}", recursive=True)
         pq.write_table(table, f"{path}/{kind}/{part}.parquet", filesystem=fs)
 
-    def read(self, kind: str, part: str | None = None) -> pa.Table:
+    def read(self, kind: str, parts: list[str] | None = None) -> pa.Table:
+        """The parts of `kind` named (default: all of them), as one table."""
         fs, path = self._fs()
-        where = f"{path}/{kind}" + (f"/{part}.parquet" if part else "")
-        return pq.read_table(where, filesystem=fs)
+        if parts is None:
+            return pq.read_table(f"{path}/{kind}", filesystem=fs)
+        return pq.read_table([f"{path}/{kind}/{p}.parquet" for p in parts], filesystem=fs)
 
     def dataset(self, kind: str) -> ray.data.Dataset:
         import ray.data
@@ -570,7 +587,12 @@ class _Results:
 
 
 class _Ingest:
-    """The driver's side of the manifests: parts into the store, files marked done, progress."""
+    """The driver's side of the manifests: parts into the store, files marked done, progress.
+
+    Parts are loaded a few at a time (up to `INGEST_PARTS`, or whatever arrived within
+    `INGEST_SECONDS`), one transaction and one Arrow scan per table each time: a transaction
+    costs about 10 ms here, a record about 4 µs.
+    """
 
     def __init__(
         self,
@@ -583,6 +605,8 @@ class _Ingest:
     ) -> None:
         self.store, self.scan_id, self.results = store, scan_id, results
         self.done, self.progress, self.total_files = done, progress, total_files
+        self.pending: list[dict[str, Any]] = []
+        self.flushed = time.monotonic()
         self.seen: Counter[str] = Counter()
         self.totals: dict[str, int] = {}
         self.records = 0
@@ -594,44 +618,57 @@ class _Ingest:
         if "error" in manifest:
             error: ProvenanceError = pickle.loads(base64.b64decode(manifest["error"]))
             raise error
-        part = manifest["part"]
+        self.pending.append(manifest)
+        if len(self.pending) >= INGEST_PARTS or time.monotonic() - self.flushed > INGEST_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        manifests, self.pending = self.pending, []
+        self.flushed = time.monotonic()
+        if not manifests:
+            return
         with self.store.transaction():
-            if manifest["records"]:
+            records = [m["part"] for m in manifests if m["records"]]
+            if records:
                 self._insert(
                     """INSERT INTO records SELECT ?, record_id, file, "row", shape, 'cleared',
-                       []::VARCHAR[] FROM _ray_part""",
-                    self.results.read("records", part),
+                       []::VARCHAR[] FROM _ray_parts""",
+                    self.results.read("records", records),
                 )
-            if manifest["findings"]:
+            findings = [m["part"] for m in manifests if m["findings"]]
+            if findings:
                 self._insert(
                     """INSERT INTO findings (scan_id, record_id, file, "row", detector, type,
                        field, start, "end", score, action, preview, detail)
                        SELECT ?, record_id, file, "row", detector, type, field, start, "end",
-                       score, action, preview, detail FROM _ray_part""",
-                    self.results.read("findings", part),
+                       score, action, preview, detail FROM _ray_parts""",
+                    self.results.read("findings", findings),
                 )
-        self.records += manifest["records"]
-        self.seen.update(manifest["counts"])
-        self.totals.update(manifest["totals"])
-        self.shared.update(manifest["shared"])
-        self.gathered += manifest["gathered"]
-        finished = [
-            f for f in {**manifest["counts"], **manifest["totals"]}
+        touched: set[str] = set()
+        for manifest in manifests:
+            self.records += manifest["records"]
+            self.seen.update(manifest["counts"])
+            self.totals.update(manifest["totals"])
+            self.shared.update(manifest["shared"])
+            self.gathered += manifest["gathered"]
+            touched.update(manifest["counts"], manifest["totals"])
+        finished = sorted(
+            f for f in touched
             if f not in self.done and f in self.totals and self.seen[f] == self.totals[f]
-        ]  # fmt: skip
+        )  # fmt: skip
         if finished:
-            self.store.add_results(self.scan_id, [], [], sorted(finished))
+            self.store.add_results(self.scan_id, [], [], finished)
             self.files_done += len(finished)
         if self.progress:
             self.progress(self.records, len(self.done) + self.files_done, self.total_files)
 
     def _insert(self, sql: str, table: pa.Table) -> None:
-        # A Parquet part goes into DuckDB as an Arrow scan: no Python object per row.
-        self.store.db.register("_ray_part", table)
+        # Parquet parts go into DuckDB as an Arrow scan: no Python object per row.
+        self.store.db.register("_ray_parts", table)
         try:
             self.store.execute(sql, [self.scan_id])
         finally:
-            self.store.db.unregister("_ray_part")
+            self.store.db.unregister("_ray_parts")
 
 
 def _absorb_in_order(detector: Detector, results: _Results) -> None:

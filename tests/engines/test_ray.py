@@ -227,6 +227,8 @@ def test_ray_resumes_an_interrupted_local_scan_with_the_same_result(
         with pytest.raises(KeyboardInterrupt):
             scan(data, store, workers=1, detectors=detectors)
         monkeypatch.setattr(scan_module, "batches", real)
+        # small chunks: files span several actor calls and Parquet parts
+        monkeypatch.setattr("provenance.engines.ray.CHUNK_RECORDS", 7)
         outcome = run_scan(
             str(data), store=store, policy=policy_for_tests(),
             options=ScanOptions(workers=2, detectors=detectors, engine="ray"),
