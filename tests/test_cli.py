@@ -202,3 +202,10 @@ def test_report_without_a_store_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
 def test_every_command_has_an_example() -> None:
     for name, command in cli.commands.items():
         assert "Example:" in (command.help or ""), name
+
+
+def test_public_api() -> None:
+    import provenance
+
+    for name in provenance.__all__:
+        assert getattr(provenance, name) is not None, name
