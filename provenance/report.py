@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from typing import Any
 
 from provenance.model import Finding
@@ -85,8 +84,8 @@ def load_report(
         records = list(store.records(scan.scan_id))
         findings = list(store.findings(scan.scan_id))
     else:
-        records = list(islice(store.records(scan.scan_id, not_cleared=True), preview))
-        findings = list(islice(store.findings(scan.scan_id, not_allowed=True), preview))
+        records = list(store.records(scan.scan_id, not_cleared=True, limit=preview))
+        findings = list(store.findings(scan.scan_id, not_allowed=True, limit=preview))
     return ScanReport(
         scan=scan,
         files=files,

@@ -106,34 +106,37 @@ def run_scan(
         fingerprint=dataset_fingerprint(files),
     )
     workers = options.workers or _auto_workers(files)
-    try:
-        if options.engine == "ray":
-            ray_engine.run_ray(
-                dataset, specs, driver, store=store, scan_id=scan_id, policy=policy,
-                done=frozenset(done), workers=options.workers, progress=progress,
-                total_files=len(files),
-            )  # fmt: skip
-        else:
-            records_done = files_done = 0
-            record_batches = batches(dataset.records(), frozenset(done))
-            for result in run_local(specs, record_batches, workers=workers, local_detectors=driver):
-                findings = _apply(policy, result.findings)
-                store.add_results(scan_id, result.records, findings, result.completed)
-                for detector in driver:
-                    if detector.name in result.sketches:
-                        detector.absorb(result.sketches[detector.name])
-                records_done += len(result.records)
-                files_done += len(result.completed)
+    # the whole scan, its final statements included, runs under the store's small memory bound
+    with store.streaming():
+        try:
+            if options.engine == "ray":
+                ray_engine.run_ray(
+                    dataset, specs, driver, store=store, scan_id=scan_id, policy=policy,
+                    done=frozenset(done), workers=options.workers, progress=progress,
+                    total_files=len(files),
+                )  # fmt: skip
+            else:
+                records_done = files_done = 0
+                record_batches = batches(dataset.records(), frozenset(done))
+                results = run_local(specs, record_batches, workers=workers, local_detectors=driver)
+                for result in results:
+                    findings = _apply(policy, result.findings)
+                    store.add_results(scan_id, result.records, findings, result.completed)
+                    for detector in driver:
+                        if detector.name in result.sketches:
+                            detector.absorb(result.sketches[detector.name])
+                    records_done += len(result.records)
+                    files_done += len(result.completed)
+                    if progress:
+                        progress(records_done, files_done, len(files))
                 if progress:
-                    progress(records_done, files_done, len(files))
-            if progress:
-                progress(records_done, len(files), len(files))
-        corpus_findings = [f for d in driver for f in d.finish()]
-        store.add_findings(scan_id, _apply(policy, corpus_findings))
-        store.finish_scan(scan_id, _dataset_licenses(specs))
-    except BaseException:
-        store.mark_incomplete(scan_id)
-        raise
+                    progress(records_done, len(files), len(files))
+            corpus_findings = [f for d in driver for f in d.finish()]
+            store.add_findings(scan_id, _apply(policy, corpus_findings))
+            store.finish_scan(scan_id, _dataset_licenses(specs))
+        except BaseException:
+            store.mark_incomplete(scan_id)
+            raise
     return ScanOutcome(scan_id, store.summary(scan_id), resumed_files=len(done))
 
 

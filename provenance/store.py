@@ -10,6 +10,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,7 +121,11 @@ _FINDING_COLUMNS = [
     "scan_id", "record_id", "file", "row", "detector", "type", "field", "start", "end",
     "score", "action", "preview", "detail",
 ]  # fmt: skip
-MEMORY_LIMIT = "64MB"
+# DuckDB caches table blocks up to its memory limit (80% of RAM by default), so a long scan's
+# inserts would make memory grow with the corpus. Inserts run under a small bound (`streaming`);
+# settling statuses, sorting and reports get a roomy one, and spill to disk beyond it.
+MEMORY_LIMIT = "1GB"
+STREAMING_MEMORY_LIMIT = "64MB"
 _SANDBOX: dict[str, bool] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
@@ -180,11 +185,18 @@ class Store:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise StoreError(f"cannot open audit store {self.path}: {first}") from None
-        # DuckDB caches table blocks up to its memory limit (80% of RAM by default), so a scan's
-        # memory would grow with the corpus; a bound keeps it flat and DuckDB spills if needed.
         self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
             self.db.execute(SCHEMA)
+
+    @contextmanager
+    def streaming(self) -> Iterator[None]:
+        """While a scan runs: a small memory bound, so memory stays flat (DuckDB spills)."""
+        self.db.execute(f"SET memory_limit = '{STREAMING_MEMORY_LIMIT}'")
+        try:
+            yield
+        finally:
+            self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
     def __enter__(self) -> Store:
         return self
@@ -377,7 +389,12 @@ class Store:
         return [DataFile(*row) for row in rows]
 
     def records(
-        self, scan_id: str, status: str | None = None, *, not_cleared: bool = False
+        self,
+        scan_id: str,
+        status: str | None = None,
+        *,
+        not_cleared: bool = False,
+        limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         sql = 'SELECT record_id, file, "row", shape, status, reasons FROM records WHERE scan_id = ?'
         params: list[Any] = [scan_id]
@@ -386,14 +403,15 @@ class Store:
             params.append(status)
         if not_cleared:
             sql += " AND status <> 'cleared'"
-        cursor = self.execute(sql + ' ORDER BY file, "row"', params)
+        sql += ' ORDER BY file, "row"' + (f" LIMIT {int(limit)}" if limit is not None else "")
+        cursor = self.execute(sql, params)
         keys = ("id", "file", "row", "shape", "status", "reasons")
         while batch := cursor.fetchmany(10_000):
             for row in batch:
                 yield dict(zip(keys, row, strict=True))
 
     def findings(
-        self, scan_id: str, *, not_allowed: bool = False, **where: Any
+        self, scan_id: str, *, not_allowed: bool = False, limit: int | None = None, **where: Any
     ) -> Iterator[Finding]:
         columns = ", ".join(_q(c) for c in _FINDING_COLUMNS[1:])
         sql = f"SELECT {columns} FROM findings WHERE scan_id = ?"
@@ -403,9 +421,8 @@ class Store:
         for column, value in where.items():
             sql += f" AND {_q(column)} = ?"
             params.append(value)
-        cursor = self.execute(
-            sql + ' ORDER BY file, "row", detector, field, start, "end", type', params
-        )
+        sql += ' ORDER BY file, "row", detector, field, start, "end", type'
+        cursor = self.execute(sql + (f" LIMIT {int(limit)}" if limit is not None else ""), params)
         while batch := cursor.fetchmany(10_000):
             for r in batch:
                 yield Finding(

@@ -108,16 +108,40 @@ def duplicate_findings(
 ) -> Generator[Finding, None, None]:
     """Driver side: the duplicate findings of the corpus whose `count` sketches are `sketches`.
 
-    The driver holds one batch of findings at a time; signatures stay in the cluster.
+    The driver holds one block of findings at a time; signatures stay in the cluster.
     """
-    parts = max(1, math.ceil(count / ROWS_PER_PARTITION))
-    grouped = _Grouper(parts)
-    width = detector.num_perm
+    grouped = _Grouper(max(1, math.ceil(count / ROWS_PER_PARTITION)))
+    edges = _edges(detector, sketches, grouped)
+    if edges.count() == 0:
+        return
+    stars = _connected_components(edges, grouped)
+    labels = stars.map_batches(_labels, batch_format="pyarrow")
+    members = grouped(
+        labels.union(sketches.map_batches(_as_member, batch_format="pyarrow")),
+        ["id"],
+        _attach_sketch,
+    )
+    clusters = grouped(members, ["root"], _cluster_rows, width=detector.num_perm).sort("root")
+    # The driver fetches whole blocks: small ones keep its memory flat however many there are.
+    clusters = clusters.repartition(target_num_rows_per_block=DRIVER_BLOCK_ROWS)
+    number = 0
+    root = NO_ID
+    for row in clusters.iter_rows():
+        if row["root"] != root:
+            root, number = row["root"], number + 1
+        yield _finding(detector.name, number, row)
 
+
+def _edges(detector: DuplicateDetector, sketches: Dataset, grouped: _Grouper) -> Dataset:
+    """Steps 1-3, materialised: exact-duplicate edges and verified near-duplicate edges.
+
+    A function of its own so the intermediate datasets (signatures included) are released
+    from the object store as soon as the edges exist.
+    """
+    width = detector.num_perm
     firsts = grouped(sketches, ["exact"], _exact_groups).materialize()
     uniques = firsts.map_batches(_firsts, batch_format="pyarrow")
     exact_edges = firsts.map_batches(_exact_edges, batch_format="pyarrow")
-
     bands = uniques.map_batches(
         partial(_band_rows, bands=detector.bands, rows=detector.rows, width=width),
         batch_format="pyarrow",
@@ -137,26 +161,7 @@ def duplicate_findings(
         threshold=detector.threshold,
         width=width,
     )
-    edges = exact_edges.union(near_edges).materialize()
-    if edges.count() == 0:
-        return
-    stars = _connected_components(edges, grouped)
-
-    labels = stars.map_batches(_labels, batch_format="pyarrow")
-    members = grouped(
-        labels.union(sketches.map_batches(_as_member, batch_format="pyarrow")),
-        ["id"],
-        _attach_sketch,
-    )
-    clusters = grouped(members, ["root"], _cluster_rows, width=width).sort("root")
-    # The driver fetches whole blocks: small ones keep its memory flat however many there are.
-    clusters = clusters.repartition(target_num_rows_per_block=DRIVER_BLOCK_ROWS)
-    number = 0
-    root = NO_ID
-    for row in clusters.iter_rows():
-        if row["root"] != root:
-            root, number = row["root"], number + 1
-        yield _finding(detector.name, number, row)
+    return exact_edges.union(near_edges).materialize()
 
 
 def _finding(name: str, cluster: int, row: dict[str, Any]) -> Finding:
