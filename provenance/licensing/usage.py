@@ -20,11 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from provenance.errors import InputError
-from provenance.policy.load import describe_validation_error
+from provenance.policy.load import describe_validation_error, load_yaml
 
 PROJECT_FILE = "provenance.yaml"
 USAGE_FACTS = (
@@ -142,15 +141,7 @@ def load_usage(path: str | Path) -> Usage:
 
 
 def parse_usage(data: bytes | str, source: str, *, path: Path | None = None) -> Usage:
-    try:
-        raw = yaml.safe_load(data)
-    except RecursionError:
-        raise InputError(f"{source}: invalid YAML: nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}:" if mark else ""
-        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
-        raise InputError(f"{source}:{line} invalid YAML: {problem}") from None
+    raw = load_yaml(data, source, InputError)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

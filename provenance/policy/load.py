@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from provenance.errors import RuleError
+from provenance.errors import ProvenanceError, RuleError
 from provenance.policy.evaluate import Policy
 from provenance.policy.schema import PolicyFile
 
@@ -29,16 +30,21 @@ def load_policy(path: str | Path | None = None) -> Policy:
     return parse_policy(data, str(file))
 
 
-def parse_policy(data: bytes, source: str) -> Policy:
+def load_yaml(data: bytes | str, source: str, error: type[ProvenanceError] = RuleError) -> Any:
+    """Parse a user's YAML file; any problem is one line naming the file (and the line)."""
     try:
-        raw = yaml.safe_load(data)
+        return yaml.safe_load(data)
     except RecursionError:
-        raise RuleError(f"{source}: invalid YAML: nested too deeply") from None
+        raise error(f"{source}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where else ""
+        line = f" line {where.line + 1}:" if where else ""
         problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
-        raise RuleError(f"{source}:{line} invalid YAML: {problem}") from None
+        raise error(f"{source}:{line} invalid YAML: {problem}") from None
+
+
+def parse_policy(data: bytes, source: str) -> Policy:
+    raw = load_yaml(data, source)
     try:
         parsed = PolicyFile.model_validate(raw)
     except ValidationError as exc:
