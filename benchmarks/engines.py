@@ -2,6 +2,10 @@
 
     python benchmarks/engines.py throughput --records 50000 --detectors pii --workers 1 2
     python benchmarks/engines.py growth --records 50000 --factor 10 --detectors duplicate
+    python benchmarks/engines.py ingest --records 204800
+
+`ingest` times the Ray engine's driver alone: loading Parquet parts of records and findings
+(one finding per four records) into the store, as the driver does while a scan runs.
 
 Each run is `provenance scan CORPUS -q -o /dev/null --engine E --workers N --detectors D` in a
 process of its own (the Ray engine starts and stops its own local Ray instance, so Ray's
@@ -163,15 +167,61 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def ingest(records: int) -> None:
+    """Parts as the scan actors write them, loaded by the driver's `_Ingest`."""
+    from provenance.engines.ray import (
+        CHUNK_RECORDS,
+        _findings_table,
+        _Ingest,
+        _Results,
+        _stored_records_table,
+    )
+    from provenance.model import DataFile, Finding
+    from provenance.store import Store
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        results = _Results(str(tmp / "results"))
+        parts = []
+        for start in range(0, records, CHUNK_RECORDS):
+            part = f"{start:012d}"
+            rows = [(f"{i:064x}", "data.jsonl", i, "alpaca")
+                    for i in range(start, min(records, start + CHUNK_RECORDS))]  # fmt: skip
+            results.write("records", part, _stored_records_table(rows))
+            found = [Finding(r[0], r[1], r[2], "pii", "EMAIL_ADDRESS", "output", 3, 20, 0.9,
+                             "a***@e***.com") for r in rows[::4]]  # fmt: skip
+            results.write("findings", part, _findings_table(found))
+            parts.append((part, len(rows), len(found)))
+        with Store(tmp / "store") as store, store.streaming():
+            scan_id, _ = store.begin_scan(
+                source="bench", root=None, config_sha256="-", policy_source="-",
+                policy_sha256="-", tool={}, usage=None, options={},
+                files=[DataFile("data.jsonl", "-", "jsonl", 0)], fingerprint="-",
+            )  # fmt: skip
+            driver = _Ingest(store, scan_id, results, frozenset(), None, 1)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for part, n, f in parts:
+                driver({"part": part, "records": n, "findings": f, "counts": {"data.jsonl": n},
+                        "totals": {}, "shared": {}, "gathered": 0})  # fmt: skip
+            driver.flush()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{records:,} records and {records // 4:,} findings in {len(parts)} parts: "
+          f"{wall:.2f} s ({cpu:.2f} s CPU), {wall / records * 1e6:.1f} us per record, "
+          f"{records / wall:,.0f} records/s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["throughput", "growth"])
+    parser.add_argument("mode", choices=["throughput", "growth", "ingest"])
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--factor", type=int, default=10, help="growth: corpus size multiplier")
     parser.add_argument("--detectors", default="pii")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--engines", nargs="+", default=["local", "ray"])
     args = parser.parse_args()
+    if args.mode == "ingest":
+        ingest(args.records)
+        return
 
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as name:

@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import pickle
+import socket
 import time
 import uuid
 import warnings
@@ -39,7 +40,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import groupby, islice
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,13 +68,14 @@ RESULTS_DIR = "ray"
 TASK_BYTES = 64 * 1024 * 1024  # files smaller than this share a read task
 CHUNK_RECORDS = 2048  # a chunk (one actor call, one set of Parquet parts) holds at most this
 CHUNK_CHARS = 8_000_000  # many records and this much text
+PARTS_PER_TASK = 16  # Parquet parts one task reads back for the corpus stages
 INGEST_PARTS = 16  # the driver loads up to this many Parquet parts per transaction,
 INGEST_SECONDS = 2.0  # or what arrived in this long, whichever comes first
-INGEST_FINDINGS = 10_000  # corpus findings written to the store per transaction
 # On a cluster an actor lost with its node is restarted, a few times: a record that crashes
 # its actor must fail the scan, not retry forever. On a local instance a crash is never a lost
 # node, so it fails at once (and Ray then has no restartable actor to warn about on stderr).
 CLUSTER_ACTOR_RESTARTS = 3
+CONNECT_SECONDS = 10.0  # how long a Ray address may take to accept a connection
 
 ProgressHook = Callable[[int, int, int], None]
 
@@ -83,12 +85,13 @@ class CorpusOnRay:
     """How a corpus-level detector runs on Ray without gathering its sketches on the driver.
 
     `rows` (worker side) turns one batch's sketches into Arrow rows; `findings` (driver side)
-    gets the detector built on the driver, a Ray Dataset of all those rows and their count,
-    and yields the corpus-level findings, computed on the cluster.
+    gets the detector built on the driver, a Ray Dataset of all those rows, their count and
+    the policy, and yields the corpus-level findings, computed on the cluster with the policy
+    applied, as Arrow tables of the store's findings columns (`FINDING_SCHEMA`, detail as JSON).
     """
 
     rows: Callable[[list[Any], Mapping[str, int]], pa.Table]
-    findings: Callable[[Any, ray.data.Dataset, int], Generator[Finding, None, None]]
+    findings: Callable[[Any, ray.data.Dataset, int, Policy], Generator[pa.Table, None, None]]
 
 
 DISTRIBUTED: dict[str, CorpusOnRay] = {
@@ -113,6 +116,8 @@ def connect(address: str | None = None, workers: int | None = None) -> None:
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if address:
+        _check_reachable(address)
     # A new local instance turns on token authentication and says so on every start; that is
     # news to nobody running a scan, so the notice stays in Ray's logger.
     auth = logging.getLogger("ray._private.authentication.authentication_token_setup")
@@ -132,6 +137,18 @@ def connect(address: str | None = None, workers: int | None = None) -> None:
     finally:
         auth.setLevel(level)
     _started_here = address is None
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on an address nothing listens at: Ray itself retries for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and the like: Ray resolves them, and fails at once if it cannot
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot reach Ray at {address}: {reason}") from None
 
 
 def disconnect() -> None:
@@ -184,8 +201,6 @@ def run_ray(
             "distributed": [n for n in corpus if n in DISTRIBUTED],
             "results": results.uri,
         }
-        # Reading is a small share of the work next to detection: read tasks ask for no CPU,
-        # so every core can hold a detector actor (1-CPU reads would deadlock a full pool).
         manifests = _read(units, concurrency=size).map_batches(
             _ScanActor,
             batch_size=1,  # one row is one chunk of records
@@ -203,30 +218,20 @@ def run_ray(
             ingest.flush()
         finally:
             getattr(rows, "close", lambda: None)()  # on an error, stop the actors first
-        _wait_for_released_cpus()
+        cleanup.enter_context(_no_cpu_warning())
 
         for detector in driver:
             if detector.name in DISTRIBUTED and ingest.shared[detector.name]:
-                sketches = results.dataset(f"sketches/{detector.name}")
+                sketches = results.dataset(f"sketches/{detector.name}", concurrency=size)
                 found = DISTRIBUTED[detector.name].findings(
-                    detector, sketches, ingest.shared[detector.name]
+                    detector, sketches, ingest.shared[detector.name], policy
                 )
                 with closing(found):  # on an error, end Ray's iteration before Ray stops
-                    while chunk := list(islice(found, INGEST_FINDINGS)):
-                        kept = [k for f in chunk if (k := policy.apply(f)) is not None]
-                        store.add_findings(scan_id, kept)
+                    for table in found:
+                        with store.transaction():
+                            _insert_findings(store, scan_id, table)
             elif detector.name in corpus and ingest.gathered:
                 _absorb_in_order(detector, results)
-
-
-def _wait_for_released_cpus(timeout: float = 10.0) -> None:
-    """Ray stops the scan's actors asynchronously; the corpus stages start once a CPU is free
-    (Ray Data would otherwise warn that it has no CPU to run on)."""
-    import ray
-
-    deadline = time.monotonic() + timeout
-    while not ray.available_resources().get("CPU") and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -262,10 +267,6 @@ def _size(location: Path) -> int:
 
 
 def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
-    import ray.data
-    from ray.data.block import BlockMetadata
-    from ray.data.datasource import Datasource, ReadTask
-
     # Small files share a task, but there are at least as many tasks as actors when the
     # files allow it, so reading never waits on a single task.
     task_bytes = max(1, min(TASK_BYTES, sum(u.size for u in units) // concurrency))
@@ -275,8 +276,34 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
             groups[-1].append(unit)
         else:
             groups.append([unit])
+    tasks = [
+        _Task(partial(_read_units, group, CHUNK_RECORDS, CHUNK_CHARS),
+              sum(u.size for u in group), tuple(u.path for u in group))
+        for group in groups
+    ]  # fmt: skip
+    return _dataset(tasks, concurrency=concurrency)
 
-    class UnitSource(Datasource):
+
+@dataclass(frozen=True)
+class _Task:
+    """A read task: a callable streaming Arrow tables, the bytes it reads and their names."""
+
+    read: Callable[[], Iterator[pa.Table]]
+    size: int
+    files: tuple[str, ...]
+
+
+def _dataset(tasks: list[_Task], *, concurrency: int) -> ray.data.Dataset:
+    """A Ray Dataset with exactly these read tasks: Ray lists no files and splits no blocks.
+
+    Reads ask for no CPU: they are a small share of the work, and every core can then hold a
+    detector actor (1-CPU reads would deadlock against a full actor pool).
+    """
+    import ray.data
+    from ray.data.block import BlockMetadata
+    from ray.data.datasource import Datasource, ReadTask
+
+    class TaskSource(Datasource):
         def estimate_inmemory_data_size(self) -> int | None:
             return None
 
@@ -285,23 +312,16 @@ def _read(units: list[_Unit], *, concurrency: int) -> ray.data.Dataset:
         ) -> list[ReadTask]:
             return [
                 ReadTask(
-                    partial(_read_units, group, CHUNK_RECORDS, CHUNK_CHARS),
-                    BlockMetadata(
-                        num_rows=None,
-                        size_bytes=sum(u.size for u in group) or None,
-                        exec_stats=None,
-                        input_files=tuple(u.path for u in group),
-                    ),
+                    task.read, BlockMetadata(None, task.size or None, None, input_files=task.files)
                 )
-                for group in groups
+                for task in tasks
             ]
 
-    # One block stream per task, as the tasks produce them (no splitting to a block count).
     return ray.data.read_datasource(
-        UnitSource(),
+        TaskSource(),
         num_cpus=0,
-        concurrency=min(concurrency, len(groups)),
-        override_num_blocks=len(groups),
+        concurrency=max(1, min(concurrency, len(tasks))),
+        override_num_blocks=max(1, len(tasks)),
     )
 
 
@@ -574,16 +594,27 @@ class _Results:
             return pq.read_table(f"{path}/{kind}", filesystem=fs)
         return pq.read_table([f"{path}/{kind}/{p}.parquet" for p in parts], filesystem=fs)
 
-    def dataset(self, kind: str) -> ray.data.Dataset:
-        import ray.data
-
+    def dataset(self, kind: str, *, concurrency: int) -> ray.data.Dataset:
+        """Every part of `kind`, read by Ray tasks (up to `PARTS_PER_TASK` parts each)."""
         fs, path = self._fs()
-        return ray.data.read_parquet(f"{path}/{kind}", filesystem=fs)
+        found = fs.get_file_info(pafs.FileSelector(f"{path}/{kind}"))
+        parts = sorted(f.path for f in found if f.path.endswith(".parquet"))
+        tasks = [
+            _Task(partial(_read_parts, self.uri, parts[i : i + PARTS_PER_TASK]), 0, ())
+            for i in range(0, len(parts), PARTS_PER_TASK)
+        ]
+        return _dataset(tasks, concurrency=concurrency)
 
     def remove(self) -> None:
         fs, path = self._fs()
         if fs.get_file_info(path).type != pafs.FileType.NotFound:
             fs.delete_dir(path)
+
+
+def _read_parts(uri: str, parts: list[str]) -> Iterator[pa.Table]:
+    fs, _ = pafs.FileSystem.from_uri(uri)
+    for part in parts:
+        yield pq.read_table(part, filesystem=fs)
 
 
 class _Ingest:
@@ -630,20 +661,16 @@ class _Ingest:
         with self.store.transaction():
             records = [m["part"] for m in manifests if m["records"]]
             if records:
-                self._insert(
+                _insert(
+                    self.store,
                     """INSERT INTO records SELECT ?, record_id, file, "row", shape, 'cleared',
-                       []::VARCHAR[] FROM _ray_parts""",
+                       []::VARCHAR[] FROM _ray_rows""",
+                    self.scan_id,
                     self.results.read("records", records),
                 )
             findings = [m["part"] for m in manifests if m["findings"]]
             if findings:
-                self._insert(
-                    """INSERT INTO findings (scan_id, record_id, file, "row", detector, type,
-                       field, start, "end", score, action, preview, detail)
-                       SELECT ?, record_id, file, "row", detector, type, field, start, "end",
-                       score, action, preview, detail FROM _ray_parts""",
-                    self.results.read("findings", findings),
-                )
+                _insert_findings(self.store, self.scan_id, self.results.read("findings", findings))
         touched: set[str] = set()
         for manifest in manifests:
             self.records += manifest["records"]
@@ -662,13 +689,26 @@ class _Ingest:
         if self.progress:
             self.progress(self.records, len(self.done) + self.files_done, self.total_files)
 
-    def _insert(self, sql: str, table: pa.Table) -> None:
-        # Parquet parts go into DuckDB as an Arrow scan: no Python object per row.
-        self.store.db.register("_ray_parts", table)
-        try:
-            self.store.execute(sql, [self.scan_id])
-        finally:
-            self.store.db.unregister("_ray_parts")
+
+def _insert_findings(store: Store, scan_id: str, table: pa.Table) -> None:
+    _insert(
+        store,
+        """INSERT INTO findings (scan_id, record_id, file, "row", detector, type, field, start,
+           "end", score, action, preview, detail)
+           SELECT ?, record_id, file, "row", detector, type, field, start, "end", score,
+           action, preview, detail FROM _ray_rows""",
+        scan_id,
+        table,
+    )
+
+
+def _insert(store: Store, sql: str, scan_id: str, table: pa.Table) -> None:
+    """Rows into the store as an Arrow scan (`_ray_rows` in `sql`): no Python object per row."""
+    store.db.register("_ray_rows", table)
+    try:
+        store.execute(sql, [scan_id])
+    finally:
+        store.db.unregister("_ray_rows")
 
 
 def _absorb_in_order(detector: Detector, results: _Results) -> None:
@@ -721,6 +761,25 @@ def _quiet_ray_data() -> Iterator[None]:
         progress_logger.setLevel(levels[0])
         for handler, level in zip(consoles, levels[1:], strict=True):
             handler.setLevel(level)
+
+
+class _CpuWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "does not have any available CPUs" not in record.getMessage()
+
+
+@contextmanager
+def _no_cpu_warning() -> Iterator[None]:
+    """The corpus stages run one Ray Data job after another; the tasks of one free their CPUs
+    a moment after it ends, so the next may start when none is free, and Ray Data warns that
+    it could hang. It will not: the CPUs are ours and are coming back."""
+    logger = logging.getLogger("ray.data.dataset")
+    warning_filter = _CpuWarningFilter()
+    logger.addFilter(warning_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(warning_filter)
 
 
 def _first_line(exc: BaseException) -> str:

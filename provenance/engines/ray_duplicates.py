@@ -30,10 +30,11 @@ Python call per key (about 100 µs each in Ray Data, too slow for a record-per-k
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +44,7 @@ from provenance.detectors.duplicate import ALL_PAIRS_LIMIT, DuplicateDetector, S
 from provenance.detectors.minhash import band_keys
 from provenance.detectors.shingles import mix64
 from provenance.model import Finding
+from provenance.policy import Policy
 
 if TYPE_CHECKING:
     from ray.data import Dataset
@@ -68,18 +70,22 @@ EDGE_SCHEMA = pa.schema([("u", pa.int64()), ("v", pa.int64())])
 PAIRED_SCHEMA = pa.schema([("key", pa.int64()), ("other", pa.int64()), ("signature", pa.binary())])
 STAR_SCHEMA = pa.schema([("u", pa.int64()), ("v", pa.int64()), ("changed", pa.int64())])
 MEMBER_SCHEMA = pa.schema([("root", pa.int64()), *SKETCH_SCHEMA])
-FINDING_SCHEMA = pa.schema(
+FINDING_SCHEMA = pa.schema(  # the store's findings columns, plus what numbering needs
     [
         ("root", pa.int64()),
+        ("kept", pa.bool_()),  # False: the policy drops it (its cluster still gets a number)
         ("record_id", pa.string()),
         ("file", pa.string()),
         ("row", pa.int64()),
-        ("exact", pa.bool_()),
-        ("similarity", pa.float64()),
-        ("keep_record_id", pa.string()),
-        ("keep_file", pa.string()),
-        ("keep_row", pa.int64()),
-        ("size", pa.int64()),
+        ("detector", pa.string()),
+        ("type", pa.string()),
+        ("field", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("score", pa.float64()),
+        ("action", pa.string()),
+        ("preview", pa.string()),
+        ("detail_rest", pa.string()),  # the detail's JSON after its first key, "cluster"
     ]
 )
 
@@ -104,11 +110,13 @@ def sketch_table(sketches: Sequence[Sketch], file_index: Mapping[str, int]) -> p
 
 
 def duplicate_findings(
-    detector: DuplicateDetector, sketches: Dataset, count: int
-) -> Generator[Finding, None, None]:
-    """Driver side: the duplicate findings of the corpus whose `count` sketches are `sketches`.
+    detector: DuplicateDetector, sketches: Dataset, count: int, policy: Policy
+) -> Generator[pa.Table, None, None]:
+    """Driver side: the duplicate findings of the corpus whose `count` sketches are `sketches`,
+    with the policy applied, as tables of the store's findings columns.
 
-    The driver holds one block of findings at a time; signatures stay in the cluster.
+    Workers build each finding and apply the policy; the driver only numbers the clusters, a
+    block of at most `DRIVER_BLOCK_ROWS` findings at a time, with vectorised Arrow operations.
     """
     grouped = _Grouper(max(1, math.ceil(count / ROWS_PER_PARTITION)))
     edges = _edges(detector, sketches, grouped)
@@ -121,15 +129,26 @@ def duplicate_findings(
         ["id"],
         _attach_sketch,
     )
-    clusters = grouped(members, ["root"], _cluster_rows, width=detector.num_perm).sort("root")
+    found = partial(_cluster_rows, width=detector.num_perm, name=detector.name, policy=policy)
+    clusters = grouped(members, ["root"], found).sort("root")
     # The driver fetches whole blocks: small ones keep its memory flat however many there are.
     clusters = clusters.repartition(target_num_rows_per_block=DRIVER_BLOCK_ROWS)
-    number = 0
-    root = NO_ID
-    for row in clusters.iter_rows():
-        if row["root"] != root:
-            root, number = row["root"], number + 1
-        yield _finding(detector.name, number, row)
+    number, last_root = 0, NO_ID
+    for block in clusters.iter_batches(batch_size=None, batch_format="pyarrow"):
+        table = cast(pa.Table, block)
+        roots = table["root"].to_numpy()
+        if len(roots) == 0:
+            continue
+        new = np.empty(len(roots), dtype=bool)  # a cluster's number: its rank among roots
+        new[0] = roots[0] != last_root
+        new[1:] = roots[1:] != roots[:-1]
+        numbers = number + np.cumsum(new)
+        number, last_root = int(numbers[-1]), int(roots[-1])
+        detail = pc.binary_join_element_wise(
+            '{"cluster": ', pa.array(numbers).cast(pa.string()), table["detail_rest"], ""
+        )
+        kept = table.append_column("detail", detail).filter(table["kept"])
+        yield kept.drop_columns(["root", "kept", "detail_rest"])
 
 
 def _edges(detector: DuplicateDetector, sketches: Dataset, grouped: _Grouper) -> Dataset:
@@ -162,28 +181,6 @@ def _edges(detector: DuplicateDetector, sketches: Dataset, grouped: _Grouper) ->
         width=width,
     )
     return exact_edges.union(near_edges).materialize()
-
-
-def _finding(name: str, cluster: int, row: dict[str, Any]) -> Finding:
-    """The finding `DuplicateDetector.finish` makes for a member of a cluster."""
-    similarity = round(row["similarity"], 4)
-    return Finding(
-        record_id=row["record_id"],
-        file=row["file"],
-        row=row["row"],
-        detector=name,
-        type="EXACT_DUPLICATE" if row["exact"] else "NEAR_DUPLICATE",
-        score=similarity,
-        preview=f"duplicate of {row['keep_file']}:{row['keep_row']}",
-        detail={
-            "cluster": cluster,
-            "cluster_size": row["size"],
-            "file": row["keep_file"],
-            "row": row["keep_row"],
-            "record_id": row["keep_record_id"],
-            "similarity": similarity,
-        },
-    )
 
 
 # -- grouping --------------------------------------------------------------------------------
@@ -488,8 +485,9 @@ def _attach_sketch(table: pa.Table) -> pa.Table:
     return sketches.set_column(0, "root", pa.array(roots[member + 1]))
 
 
-def _cluster_rows(table: pa.Table, width: int) -> pa.Table:
-    """Grouped by root: every member but the representative, compared with it."""
+def _cluster_rows(table: pa.Table, width: int, name: str, policy: Policy) -> pa.Table:
+    """Grouped by root: the finding of every member but the representative, as
+    `DuplicateDetector.finish` makes it, with the policy's action."""
     order = np.lexsort((table["id"].to_numpy(), table["root"].to_numpy()))
     table = table.take(pa.array(order))
     roots = table["root"].to_numpy()
@@ -501,22 +499,27 @@ def _cluster_rows(table: pa.Table, width: int) -> pa.Table:
     signatures = _signatures(table["signature"], width)
     estimate = (signatures[members] == signatures[keep[members]]).mean(axis=1)
     similarity = np.where(same, 1.0, estimate)
-
-    def column(name: str, rows: np.ndarray) -> pa.Array:
-        return pc.take(table[name], pa.array(rows)).combine_chunks()
-
-    return pa.table(
-        [
-            pa.array(roots[members]),
-            column("record_id", members),
-            column("file", members),
-            column("row", members),
-            pa.array(same),
-            pa.array(similarity),
-            column("record_id", keep[members]),
-            column("file", keep[members]),
-            column("row", keep[members]),
-            pa.array(np.repeat(lengths, lengths)[members]),
-        ],
-        schema=FINDING_SCHEMA,
-    )
+    sizes = np.repeat(lengths, lengths)[members]
+    rows = table.select(["record_id", "file", "row"]).to_pylist()
+    out: list[dict[str, Any]] = []
+    for member, size, is_exact, value in zip(members, sizes, same, similarity, strict=True):
+        kept, row = rows[keep[member]], rows[member]
+        score = round(float(value), 4)
+        # the detail finish() gives, but "cluster", numbered on the driver
+        detail = {"cluster_size": int(size), "file": kept["file"], "row": kept["row"],
+                  "record_id": kept["record_id"], "similarity": score}  # fmt: skip
+        finding = Finding(
+            record_id=row["record_id"], file=row["file"], row=row["row"], detector=name,
+            type="EXACT_DUPLICATE" if is_exact else "NEAR_DUPLICATE", score=score,
+            preview=f"duplicate of {kept['file']}:{kept['row']}", detail=detail,
+        )  # fmt: skip
+        applied = policy.apply(finding)
+        rest = json.dumps(detail, sort_keys=True, default=str)
+        out.append({
+            "root": int(roots[member]), "kept": applied is not None, "record_id": row["record_id"],
+            "file": row["file"], "row": row["row"], "detector": name, "type": finding.type,
+            "field": None, "start": None, "end": None, "score": score,
+            "action": (applied or finding).action.value, "preview": finding.preview,
+            "detail_rest": ", " + rest[1:],  # the members of the object after "cluster"
+        })  # fmt: skip
+    return pa.Table.from_pylist(out, schema=FINDING_SCHEMA)

@@ -75,11 +75,12 @@ def corpus(root: Path) -> Path:
         out.write("\n{not json\n")  # a blank line (rows count it) and an unreadable row
     write_jsonl(root / "b" / "b.jsonl", [
         {"text": base.upper().replace(" ", ",  ")},  # the same text once normalised
-        {"text": edit(chain, 5, 40)},
-        {"text": edit(chain, 5, 40, 80)},  # near b[1], not necessarily near a[3]: a chain
+        {"text": edit(chain, 5, 40)},  # a chain a[3] - b[1] - b[2] - d[0] whose ends are
+        {"text": edit(chain, 5, 40, 80)},  # not near each other, one word changed per step
         {"messages": [{"role": "user", "content": words(4)}, {"role": "assistant",
                       "content": words(5)}]},
     ])  # fmt: skip
+    write_jsonl(root / "d.jsonl", [{"text": edit(chain, 5, 40, 80, 110)}])
     crowd = words(6, 200)
     write_jsonl(root / "c.jsonl", [{"text": edit(crowd, i)} for i in range(70)])
     (root / "empty.jsonl").write_text("", encoding="utf-8")
@@ -160,6 +161,12 @@ def test_cli_scan_on_ray_gives_the_local_report(tmp_path: Path) -> None:
         assert types.get(kind), f"the corpus should produce {kind}"
     largest = max(f["detail"].get("cluster_size", 0) for f in expected["findings"])
     assert largest > 64  # the chain-and-star path of large buckets ran
+    (chained,) = [
+        f for f in expected["findings"]
+        if (f["detector"], f["file"], f["row"]) == ("duplicate", "d.jsonl", 0)
+    ]  # fmt: skip
+    assert (chained["detail"]["file"], chained["detail"]["row"]) == ("a.jsonl", 3)
+    assert chained["score"] < 0.8  # in a[3]'s cluster only through b[1] and b[2]
 
 
 class ShapeOrderDetector(Detector):
@@ -282,3 +289,15 @@ def test_unknown_engine_and_missing_ray_are_usage_errors(
         with pytest.raises(InputError, match=r"pip install 'provenance-audit\[ray\]'"):
             scan(data, store, engine="ray")
         assert store.execute("SELECT count(*) FROM scans").fetchone() == (0,)
+
+
+def test_an_address_nothing_listens_at_fails_in_seconds_with_one_line(tmp_path: Path) -> None:
+    """Ray itself would retry for minutes, printing warnings; the scan stops at once."""
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "hello"}])
+    command = [sys.executable, "-m", "provenance", "scan", str(data), "--engine", "ray",
+               "--ray-address", "127.0.0.1:1", "--store", str(tmp_path / "store")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "Error: cannot reach Ray at 127.0.0.1:1: Connection refused"
+    ]
