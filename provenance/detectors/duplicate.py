@@ -126,23 +126,11 @@ class DuplicateDetector(Detector):
                 member = sketches[i]
                 exact = member.exact == keep.exact
                 similarity = 1.0 if exact else float(np.mean(sigs[i] == sigs[members[0]]))
-                yield Finding(
-                    record_id=member.record_id,
-                    file=member.file,
-                    row=member.row,
-                    detector=self.name,
-                    type="EXACT_DUPLICATE" if exact else "NEAR_DUPLICATE",
-                    score=round(similarity, 4),
-                    preview=f"duplicate of {keep.file}:{keep.row}",
-                    detail={
-                        "cluster": number,
-                        "cluster_size": len(members),
-                        "file": keep.file,
-                        "row": keep.row,
-                        "record_id": keep.record_id,
-                        "similarity": round(similarity, 4),
-                    },
-                )
+                yield member_finding(
+                    (member.record_id, member.file, member.row),
+                    (keep.record_id, keep.file, keep.row),
+                    exact=exact, similarity=similarity, cluster=number, size=len(members),
+                )  # fmt: skip
 
     def near_pairs(self, sigs: np.ndarray) -> list[tuple[int, int]]:
         """Index pairs (i < j) sharing an LSH band whose estimated Jaccard reaches the threshold."""
@@ -179,6 +167,35 @@ class DuplicateDetector(Detector):
             estimate = (sigs[chunk[:, 0]] == sigs[chunk[:, 1]]).mean(axis=1)
             similar[lo : lo + 65536] = estimate >= self.threshold
         return [(int(i), int(j)) for i, j in pairs[similar]]
+
+
+def member_finding(
+    member: tuple[str, str, int],
+    keep: tuple[str, str, int],
+    *,
+    exact: bool,
+    similarity: float,
+    cluster: int | None,
+    size: int,
+) -> Finding:
+    """The finding for a cluster member that is not its representative; both engines use it.
+
+    `member` and `keep` are (record_id, file, row). `cluster` is None when the number is given
+    later (the Ray engine numbers clusters on the driver)."""
+    score = round(similarity, 4)
+    detail: dict[str, Any] = {} if cluster is None else {"cluster": cluster}
+    detail |= {"cluster_size": size, "file": keep[1], "row": keep[2], "record_id": keep[0],
+               "similarity": score}  # fmt: skip
+    return Finding(
+        record_id=member[0],
+        file=member[1],
+        row=member[2],
+        detector=DuplicateDetector.name,
+        type="EXACT_DUPLICATE" if exact else "NEAR_DUPLICATE",
+        score=score,
+        preview=f"duplicate of {keep[1]}:{keep[2]}",
+        detail=detail,
+    )
 
 
 def _find(parent: list[int], i: int) -> int:

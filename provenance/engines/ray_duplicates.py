@@ -40,10 +40,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from provenance.detectors.duplicate import ALL_PAIRS_LIMIT, DuplicateDetector, Sketch
+from provenance.detectors.duplicate import (
+    ALL_PAIRS_LIMIT,
+    DuplicateDetector,
+    Sketch,
+    member_finding,
+)
 from provenance.detectors.minhash import band_keys
 from provenance.detectors.shingles import mix64
-from provenance.model import Finding
 from provenance.policy import Policy
 
 if TYPE_CHECKING:
@@ -504,17 +508,15 @@ def _cluster_rows(table: pa.Table, width: int, name: str, policy: Policy) -> pa.
     out: list[dict[str, Any]] = []
     for member, size, is_exact, value in zip(members, sizes, same, similarity, strict=True):
         kept, row = rows[keep[member]], rows[member]
-        score = round(float(value), 4)
-        # the detail finish() gives, but "cluster", numbered on the driver
-        detail = {"cluster_size": int(size), "file": kept["file"], "row": kept["row"],
-                  "record_id": kept["record_id"], "similarity": score}  # fmt: skip
-        finding = Finding(
-            record_id=row["record_id"], file=row["file"], row=row["row"], detector=name,
-            type="EXACT_DUPLICATE" if is_exact else "NEAR_DUPLICATE", score=score,
-            preview=f"duplicate of {kept['file']}:{kept['row']}", detail=detail,
+        # the finding finish() gives, but "cluster", numbered on the driver
+        finding = member_finding(
+            (row["record_id"], row["file"], row["row"]),
+            (kept["record_id"], kept["file"], kept["row"]),
+            exact=bool(is_exact), similarity=float(value), cluster=None, size=int(size),
         )  # fmt: skip
+        score = finding.score
         applied = policy.apply(finding)
-        rest = json.dumps(detail, sort_keys=True, default=str)
+        rest = json.dumps(dict(finding.detail), sort_keys=True, default=str)
         out.append({
             "root": int(roots[member]), "kept": applied is not None, "record_id": row["record_id"],
             "file": row["file"], "row": row["row"], "detector": name, "type": finding.type,
