@@ -343,23 +343,26 @@ def properties_of(spdx: str, table: dict[str, LicenseProperties]) -> Properties:
     return category_properties(spdx) or UNKNOWN_PROPERTIES
 
 
+def _all_true(values: list[bool | None]) -> bool | None:
+    """Three-valued AND: any False wins, then any unknown."""
+    return False if False in values else None if None in values else True
+
+
+def _any_true(values: list[bool | None]) -> bool | None:
+    """Three-valued OR: any True wins, then any unknown."""
+    return True if True in values else None if None in values else False
+
+
 def most_restrictive(items: Iterable[Properties]) -> Properties:
     """AND: every license applies, so the least any of them allows."""
     items = list(items)
     if not items:
         return UNKNOWN_PROPERTIES
-
-    def all_true(values: list[bool | None]) -> bool | None:
-        return False if False in values else None if None in values else True
-
-    def any_true(values: list[bool | None]) -> bool | None:
-        return True if True in values else None if None in values else False
-
     return Properties(
-        commercial=all_true([p.commercial for p in items]),
-        attribution=any_true([p.attribution for p in items]),
-        share_alike=any_true([p.share_alike for p in items]),
-        derivatives=all_true([p.derivatives for p in items]),
+        commercial=_all_true([p.commercial for p in items]),
+        attribution=_any_true([p.attribution for p in items]),
+        share_alike=_any_true([p.share_alike for p in items]),
+        derivatives=_all_true([p.derivatives for p in items]),
         grant=all(p.grant for p in items),
     )
 
@@ -367,18 +370,11 @@ def most_restrictive(items: Iterable[Properties]) -> Properties:
 def most_permissive(items: Iterable[Properties]) -> Properties:
     """OR: the licensee may pick, so the most any of them allows."""
     items = list(items)
-
-    def any_true(values: list[bool | None]) -> bool | None:
-        return True if True in values else None if None in values else False
-
-    def all_true(values: list[bool | None]) -> bool | None:
-        return False if False in values else None if None in values else True
-
     return Properties(
-        commercial=any_true([p.commercial for p in items]),
-        attribution=all_true([p.attribution for p in items]),
-        share_alike=all_true([p.share_alike for p in items]),
-        derivatives=any_true([p.derivatives for p in items]),
+        commercial=_any_true([p.commercial for p in items]),
+        attribution=_all_true([p.attribution for p in items]),
+        share_alike=_all_true([p.share_alike for p in items]),
+        derivatives=_any_true([p.derivatives for p in items]),
         grant=any(p.grant for p in items),
     )
 
